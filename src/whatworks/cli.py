@@ -1,0 +1,82 @@
+"""The command line: `whatworks serve`, `demo`, `import published`, `users create`, `db upgrade`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from whatworks.core.cli import db_app, users_app
+from whatworks.core.db import transaction
+from whatworks.core.errors import WhatworksError
+from whatworks.outcomes.cli import import_with_progress, published_command, show_results
+from whatworks.store import session_factory, settings, upgrade_store
+
+app = typer.Typer(
+    name="whatworks",
+    help="whatworks: an open learning system for children's services in England.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Import data into the store.", no_args_is_help=True)
+import_app.command("published")(published_command)
+app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Apply migrations, then serve the web app."""
+    import uvicorn
+
+    from whatworks.web.app import create_app
+
+    upgrade_store()
+    console.print(f"whatworks is at [bold]http://{host}:{port}[/bold] (Ctrl+C stops it)")
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo() -> None:
+    """Build the demo data folder: store, places, bundled published data and demo users."""
+    from whatworks.demo.demo import create_demo_users
+    from whatworks.outcomes.published import bundled_files
+    from whatworks.places.places import load_bundled
+
+    chosen = settings()
+    console.print(f"Demo data folder: {chosen.data_dir}")
+    upgrade_store(chosen)
+    factory = session_factory(chosen)
+    with transaction(factory) as session:
+        added = load_bundled(session)
+    console.print("Places: " + ", ".join(f"{n:,} {what} added" for what, n in added.items()))
+    results = import_with_progress(factory, bundled_files())
+    if any(r.outcome != "unchanged" for r in results):
+        show_results(results)
+    else:
+        console.print(f"Published statistics: all {len(results)} bundled files already stored.")
+    with transaction(factory) as session:
+        created = create_demo_users(session)
+    if created:
+        table = Table(title="Demo users (passwords are shown once: note them now)")
+        for column in ("username", "role", "organisation", "password"):
+            table.add_column(column)
+        for user in created:
+            table.add_row(user.username, user.role, user.organisation or "", user.password)
+        console.print(table)
+    else:
+        console.print("Demo users already exist (their passwords were shown when created).")
+
+
+def main() -> None:
+    """Run the CLI, turning whatworks errors into a clear message and exit status 1."""
+    try:
+        app()
+    except WhatworksError as error:
+        Console(stderr=True).print(f"[red]Error:[/red] {error}")
+        raise SystemExit(1) from None

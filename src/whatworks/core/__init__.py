@@ -1,0 +1,1 @@
+"""Shared foundations: the relational store, people and access, audit, charts and errors."""

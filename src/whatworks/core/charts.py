@@ -1,0 +1,96 @@
+"""Charts as inline SVG: an Altair spec rendered offline by vl-convert, with its numbers in a table.
+
+The SVG carries no description of its own, so it is hidden from assistive technology and
+placed in a `<figure>` whose caption names it; the same numbers are always in a table
+beside it, which is what screen readers and printouts use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import vl_convert as vlc
+from markupsafe import Markup, escape
+
+GOVUK_BLUE = "#1d70b8"
+TEXT = "#0b0c0c"
+FONT = "Arial, sans-serif"
+
+
+def line_spec(
+    points: Sequence[tuple[str, float | None]],
+    y_title: str,
+    width: int = 520,
+    height: int = 220,
+) -> dict[str, Any]:
+    """A Vega-Lite line chart of (period, value) points; missing values leave a gap."""
+    values = [{"period": period, "value": value} for period, value in points]
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_line(point=True, color=GOVUK_BLUE, strokeWidth=3)
+        .encode(
+            x=alt.X("period:O", title="Year", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        )
+        .properties(width=width, height=height)
+        .configure_axis(
+            labelFont=FONT,
+            titleFont=FONT,
+            labelColor=TEXT,
+            titleColor=TEXT,
+            labelFontSize=13,
+            titleFontSize=13,
+        )
+        .configure_view(stroke=None)
+    )
+    return chart.to_dict()
+
+
+@lru_cache(maxsize=512)
+def _render(spec_json: str) -> str:
+    svg: str = vlc.vegalite_to_svg(json.loads(spec_json))
+    return svg
+
+
+def render_svg(spec: dict[str, Any]) -> Markup:
+    """The spec as an SVG element hidden from assistive technology (the table carries it)."""
+    svg = _render(json.dumps(spec, sort_keys=True))
+    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    return Markup(svg)
+
+
+def figure(
+    caption: str,
+    spec: dict[str, Any],
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> Markup:
+    """A `<figure>` holding the chart, captioned, followed by the same numbers as a table."""
+    head = "".join(f'<th scope="col" class="govuk-table__header">{escape(h)}</th>' for h in headers)
+    body = "".join(
+        '<tr class="govuk-table__row">'
+        + "".join(
+            (
+                f'<th scope="row" class="govuk-table__header">{escape(cell)}</th>'
+                if i == 0
+                else f'<td class="govuk-table__cell govuk-table__cell--numeric">{escape(cell)}</td>'
+            )
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return Markup(
+        f'<figure class="ww-chart" aria-label="{escape(caption)}">'
+        f'<figcaption class="govuk-body govuk-!-font-weight-bold">{escape(caption)}</figcaption>'
+        f'<div class="ww-chart__image">{render_svg(spec)}</div>'
+        f'<table class="govuk-table ww-chart__table"><caption class="govuk-visually-hidden">'
+        f"{escape(caption)}: the figures in the chart</caption>"
+        f'<thead class="govuk-table__head"><tr class="govuk-table__row">{head}</tr></thead>'
+        f'<tbody class="govuk-table__body">{body}</tbody></table>'
+        "</figure>"
+    )

@@ -1,0 +1,1 @@
+"""The demo data folder: bundled published data, demo organisations and users."""

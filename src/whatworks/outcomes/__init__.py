@@ -1,0 +1,1 @@
+"""Outcomes: published statistics, the indicator catalogue and each place's series."""

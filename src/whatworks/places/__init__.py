@@ -1,0 +1,1 @@
+"""Places: local authorities, regions and the DfE statistical neighbours."""

@@ -1,0 +1,10 @@
+"""Every table of the relational store, gathered so migrations and tests see them all."""
+
+from whatworks.core import models as core_models
+from whatworks.core.db import Base
+from whatworks.outcomes import models as outcomes_models
+from whatworks.places import models as places_models
+
+metadata = Base.metadata
+
+__all__ = ["core_models", "metadata", "outcomes_models", "places_models"]

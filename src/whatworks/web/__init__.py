@@ -1,0 +1,1 @@
+"""The web app: composes every capability's routes into one FastAPI application."""

@@ -1,0 +1,4 @@
+// Progressive enhancement: the GOV.UK Frontend components, where the browser supports them.
+import { initAll } from "./build/govuk-frontend.min.js";
+
+initAll();
