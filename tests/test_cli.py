@@ -1,0 +1,176 @@
+"""The command line on a real store: import, users, db upgrade, demo, python -m whatworks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from whatworks import store
+from whatworks.cli import app
+from whatworks.core.auth import authenticate
+from whatworks.core.models import User
+from whatworks.data import published_file
+from whatworks.outcomes.models import PublishedDataset, PublishedValue
+
+runner = CliRunner()
+CLA = published_file("cla_number_and_rate_per_10k_children.csv")
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Path:
+    monkeypatch.setenv("WHATWORKS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WHATWORKS_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    store.settings.cache_clear()
+    yield tmp_path
+    store.settings.cache_clear()
+
+
+def test_import_published_file(cli_env, session) -> None:
+    result = runner.invoke(app, ["import", "published", str(CLA)])
+    assert result.exit_code == 0, result.output
+    assert "cla_number_and_rate_per_10k_children" in result.output
+    assert "added" in result.output
+    again = runner.invoke(app, ["import", "published", str(CLA)])
+    assert "unchanged" in again.output
+    assert session.scalar(select(func.count()).select_from(PublishedDataset)) == 1
+
+
+def test_import_of_a_broken_file_fails_clearly_and_stores_nothing(
+    cli_env, session, tmp_path
+) -> None:
+    bad = tmp_path / "broken.csv"
+    lines = CLA.read_text(encoding="utf-8-sig").splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0] + ",thirty"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    result = runner.invoke(app, ["import", "published", str(CLA), str(bad)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, Exception)
+    assert "row 4, column rate_per_10000: 'thirty'" in str(result.exception)
+    assert session.scalar(select(func.count()).select_from(PublishedValue)) == 0
+
+
+def test_import_needs_a_file(cli_env) -> None:
+    result = runner.invoke(app, ["import", "published"])
+    assert result.exit_code == 2
+    assert "--bundled" in result.output
+
+
+def test_users_create(cli_env, session) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "ana",
+            "--role",
+            "analyst",
+            "--organisation",
+            "Leeds City Council",
+            "--full-name",
+            "Ana Lyst",
+        ],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User).where(User.username == "ana"))
+    assert user.role == "analyst" and user.organisation.name == "Leeds City Council"
+    assert authenticate(session, "ana", "a long enough password", "test") is not None
+
+
+def test_users_create_rejects_an_unknown_role(cli_env) -> None:
+    result = runner.invoke(
+        app, ["users", "create", "x", "--role", "king", "--password", "a long enough password"]
+    )
+    assert result.exit_code != 0
+    assert "Role 'king' is not known" in str(result.exception)
+
+
+def test_db_upgrade(cli_env) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+@pytest.mark.slow
+def test_python_m_whatworks_demo_builds_once_then_changes_nothing(tmp_path: Path) -> None:
+    env = {"WHATWORKS_DATA_DIR": str(tmp_path / "demo"), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    first = subprocess.run(
+        [sys.executable, "-m", "whatworks", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Demo users (passwords are shown once" in first.stdout
+    assert "153" not in first.stderr
+    second = subprocess.run(
+        [sys.executable, "-m", "whatworks", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "already stored" in second.stdout
+    assert "Demo users already exist" in second.stdout
+    assert "password" not in second.stdout.replace("passwords were shown", "")
+    assert (tmp_path / "demo" / "whatworks.sqlite").exists()
+
+
+def test_errors_reach_the_user_without_a_traceback(tmp_path: Path) -> None:
+    env = {
+        "WHATWORKS_DATA_DIR": str(tmp_path),
+        "WHATWORKS_ENGINE": "oracle",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "whatworks", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "WHATWORKS_ENGINE is 'oracle'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"WHATWORKS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "whatworks", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as answer:
+                    body = answer.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None, "the server did not answer within 60 seconds"
+        assert '"name":"whatworks"' in body
+        assert (tmp_path / "whatworks.sqlite").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
