@@ -29,7 +29,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/published_import.py
 	$(BIN)/python benchmarks/place_page.py
 
@@ -44,6 +44,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
+
+# The benchmarks' baseline needs pandas, which whatworks itself does not use.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
 
 # Front-end assets: GOV.UK Frontend compiled with Arial (not a gov.uk service).
 assets: $(BUILD)/whatworks.css $(BUILD)/govuk-frontend.min.js

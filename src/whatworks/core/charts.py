@@ -29,12 +29,23 @@ def line_spec(
 ) -> dict[str, Any]:
     """A Vega-Lite line chart of (period, value) points; missing values leave a gap."""
     values = [{"period": period, "value": value} for period, value in points]
+    present = [value for _, value in points if value is not None]
+    y_axis = alt.Axis()
+    if present and all(float(value).is_integer() for value in present):
+        low, high = int(min(present)), int(max(present))
+        # Whole numbers get whole ticks: listed where the range is short, else formatted.
+        small = high - low <= 12
+        y_axis = (
+            alt.Axis(values=list(range(low, high + 1)), format=",d")
+            if small
+            else alt.Axis(format=",d")
+        )
     chart = (
         alt.Chart(alt.Data(values=values))
         .mark_line(point=True, color=GOVUK_BLUE, strokeWidth=3)
         .encode(
             x=alt.X("period:O", title="Year", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False), axis=y_axis),
         )
         .properties(width=width, height=height)
         .configure_axis(
@@ -63,14 +74,24 @@ def render_svg(spec: dict[str, Any]) -> Markup:
     return Markup(svg)
 
 
+@lru_cache(maxsize=1024)
+def line_svg(points: tuple[tuple[str, float | None], ...], y_title: str) -> Markup:
+    """A line chart of `points` as hidden SVG, cached: the same series renders once."""
+    return render_svg(line_spec(points, y_title))
+
+
 def figure(
     caption: str,
-    spec: dict[str, Any],
+    svg: Markup,
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
 ) -> Markup:
     """A `<figure>` holding the chart, captioned, followed by the same numbers as a table."""
-    head = "".join(f'<th scope="col" class="govuk-table__header">{escape(h)}</th>' for h in headers)
+    numeric = " govuk-table__header--numeric"
+    head = "".join(
+        f'<th scope="col" class="govuk-table__header{numeric if i else ""}">{escape(h)}</th>'
+        for i, h in enumerate(headers)
+    )
     body = "".join(
         '<tr class="govuk-table__row">'
         + "".join(
@@ -87,7 +108,7 @@ def figure(
     return Markup(
         f'<figure class="ww-chart" aria-label="{escape(caption)}">'
         f'<figcaption class="govuk-body govuk-!-font-weight-bold">{escape(caption)}</figcaption>'
-        f'<div class="ww-chart__image">{render_svg(spec)}</div>'
+        f'<div class="ww-chart__image">{svg}</div>'
         f'<table class="govuk-table ww-chart__table"><caption class="govuk-visually-hidden">'
         f"{escape(caption)}: the figures in the chart</caption>"
         f'<thead class="govuk-table__head"><tr class="govuk-table__row">{head}</tr></thead>'

@@ -191,6 +191,7 @@ def period_label(period: str) -> str:
 def _series(
     session: Session, chosen: tuple[Indicator, ...], area_filter: object
 ) -> dict[str, list[SeriesPoint]]:
+    """Each chosen indicator's points for one area, read in one query."""
     dataset_ids = {
         name: dataset_id
         for dataset_id, name in session.execute(
@@ -199,32 +200,37 @@ def _series(
             )
         )
     }
-    result: dict[str, list[SeriesPoint]] = {}
-    for item in chosen:
-        dataset_id = dataset_ids.get(item.dataset)
-        if dataset_id is None:
-            result[item.id] = []
-            continue
+    by_key: dict[tuple[int, str], list[tuple[str, float | None, str, dict[str, str]]]] = {}
+    if dataset_ids:
         rows = session.execute(
             select(
+                PublishedValue.dataset_id,
+                PublishedValue.measure,
                 PublishedValue.period,
                 PublishedValue.value,
                 PublishedValue.status,
                 PublishedValue.filters,
             )
             .where(
-                PublishedValue.dataset_id == dataset_id,
-                PublishedValue.measure == item.measure,
+                PublishedValue.dataset_id.in_(set(dataset_ids.values())),
+                PublishedValue.measure.in_({i.measure for i in chosen}),
                 area_filter,  # type: ignore[arg-type]
             )
             .order_by(PublishedValue.period)
         )
-        points = []
-        for period, value, status, filters in rows:
-            breakdown = json.loads(filters)
-            if all(breakdown.get(k) == v for k, v in item.filters.items()):
-                points.append(SeriesPoint(period, value, status))
-        result[item.id] = points
+        for dataset_id, measure, period, value, status, filters in rows:
+            by_key.setdefault((dataset_id, measure), []).append(
+                (period, value, status, json.loads(filters))
+            )
+    result: dict[str, list[SeriesPoint]] = {}
+    for item in chosen:
+        found_id = dataset_ids.get(item.dataset)
+        candidates = by_key.get((found_id, item.measure), []) if found_id else []
+        result[item.id] = [
+            SeriesPoint(period, value, status)
+            for period, value, status, breakdown in candidates
+            if all(breakdown.get(k) == v for k, v in item.filters.items())
+        ]
     return result
 
 

@@ -324,25 +324,26 @@ def import_published(
     progress: Progress | None = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> list[ImportResult]:
-    """Check every file, then store them all in the caller's transaction.
+    """Check and store each file in turn, all in the caller's transaction.
 
-    If any file has a problem, nothing is stored and ImportProblem names the file, row
-    and column. A file whose content is already stored is skipped unread. `on_file` is
-    called as each file is checked; `progress` with the number of values written.
+    If any file has a problem, ImportProblem names the file, row and column, and the
+    caller's rollback leaves the store as it was (the CLI and demo import in one
+    transaction). Files are stored one at a time so that memory holds one file, not all.
+    A file whose content is already stored is skipped unread. `on_file` is called as each
+    file is checked; `progress` with the number of values written.
     """
-    results: dict[Path, ImportResult] = {}
-    parsed: list[ParsedFile] = []
+    results: list[ImportResult] = []
     for path in map(Path, paths):
         if on_file:
             on_file(path)
         unchanged = _unchanged(session, path)
         if unchanged is not None:
-            results[path] = unchanged
-        else:
-            parsed.append(parse_published(path))
-    for one in parsed:
-        results[one.path] = _store(session, one, progress)
-    return list(results.values())
+            results.append(unchanged)
+            continue
+        parsed = parse_published(path)
+        results.append(_store(session, parsed, progress))
+        del parsed
+    return results
 
 
 def is_published_layout(path: Path) -> bool:

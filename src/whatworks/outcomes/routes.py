@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from whatworks.core.charts import figure, line_spec
+from whatworks.core.charts import figure, line_svg
 from whatworks.core.web import db_session, render
 from whatworks.outcomes.indicators import (
     CATALOGUE,
@@ -44,9 +44,9 @@ def _latest(points: list[SeriesPoint]) -> SeriesPoint | None:
 
 def _chart(item: Indicator, points: list[SeriesPoint]) -> Any:
     caption = f"{item.title}, by year"
-    spec = line_spec([(period_label(p.period), p.value) for p in points], item.unit)
+    svg = line_svg(tuple((period_label(p.period), p.value) for p in points), item.unit)
     rows = [(period_label(p.period), format_value(p.value, p.status, item.unit)) for p in points]
-    return figure(caption, spec, ["Year", item.title], rows)
+    return figure(caption, svg, ["Year", item.title], rows)
 
 
 @router.get("/places/{code}", response_class=HTMLResponse, include_in_schema=False)
@@ -90,7 +90,7 @@ def place_page(
     )
 
 
-@router.get("/api/places/{code}", tags=["places"])
+@router.get("/api/places/{code}", tags=["places"], summary="One local authority")
 def api_place(
     code: str,
     model: str = Query(
@@ -129,7 +129,7 @@ def indicators_page(request: Request) -> HTMLResponse:
     return render(request, "outcomes/indicators.html", catalogue=CATALOGUE)
 
 
-@router.get("/api/indicators", tags=["outcomes"])
+@router.get("/api/indicators", tags=["outcomes"], summary="Indicator catalogue")
 def api_indicators() -> list[dict[str, Any]]:
     """The indicator catalogue."""
     return [asdict(item) for item in CATALOGUE]

@@ -54,7 +54,7 @@ def places_page(
     )
 
 
-@router.get("/api/places", tags=["places"])
+@router.get("/api/places", tags=["places"], summary="Local authorities")
 def api_places(
     name: str | None = Query(None, max_length=100, description="Part of the name, any case"),
     region: str | None = Query(None, max_length=9, description="Region code, e.g. E12000007"),

@@ -96,7 +96,7 @@ def sign_out(
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/api/me", tags=["people"])
+@router.get("/api/me", tags=["people"], summary="The signed-in user")
 def api_me(user: User | None = Depends(current_user)) -> dict[str, Any]:
     """The signed-in user, or anonymous."""
     if user is None:

@@ -58,7 +58,7 @@ def audit_page(
     )
 
 
-@router.get("/api/admin/audit", tags=["people"])
+@router.get("/api/admin/audit", tags=["people"], summary="The audit log")
 def api_audit(
     page: int = Query(1, ge=1),
     admin: User = Depends(require_roles("admin")),

@@ -67,7 +67,7 @@ def home(request: Request, session: Session = Depends(db_session)) -> HTMLRespon
     )
 
 
-@router.get("/api", tags=["service"])
+@router.get("/api", tags=["service"], summary="About this service")
 def api_home(session: Session = Depends(db_session)) -> dict[str, Any]:
     """What this service is and where its JSON lives."""
     return {
@@ -91,7 +91,7 @@ def accessibility(request: Request) -> HTMLResponse:
     return render(request, "web/accessibility.html", statement=ACCESSIBILITY)
 
 
-@router.get("/api/accessibility", tags=["service"])
+@router.get("/api/accessibility", tags=["service"], summary="Accessibility statement")
 def api_accessibility() -> dict[str, Any]:
     """The accessibility statement as data."""
     return ACCESSIBILITY
@@ -118,7 +118,7 @@ def data_sources(request: Request, session: Session = Depends(db_session)) -> HT
     return render(request, "web/data_sources.html", sources=_sources(session))
 
 
-@router.get("/api/data-sources", tags=["service"])
+@router.get("/api/data-sources", tags=["service"], summary="Published files in the store")
 def api_data_sources(session: Session = Depends(db_session)) -> list[dict[str, Any]]:
     """The published files in the store, with their licence."""
     return _sources(session)
