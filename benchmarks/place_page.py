@@ -39,13 +39,9 @@ from whatworks.config import Settings
 from whatworks.core import charts
 from whatworks.core.db import create_db_engine, make_session_factory, transaction
 from whatworks.data import published_file
-from whatworks.outcomes.indicators import (
-    CATALOGUE,
-    area_series,
-    period_label,
-    place_series,
-)
+from whatworks.outcomes.catalogue import catalogue
 from whatworks.outcomes.published import import_published
+from whatworks.outcomes.series import LA, NATIONAL, REGION, period_label, series
 from whatworks.places.places import load_bundled, local_authority, neighbours
 from whatworks.web.app import create_app
 
@@ -65,7 +61,7 @@ def build_store(folder: Path) -> tuple[str, float, int]:
     start = time.perf_counter()
     migrations.upgrade(url)
     engine = create_db_engine(url)
-    names = sorted({item.dataset for item in CATALOGUE})
+    names = sorted({name for item in catalogue() for name in item.datasets})
     with transaction(make_session_factory(engine)) as session:
         load_bundled(session)
         results = import_published(session, [published_file(f"{n}.csv") for n in names])
@@ -104,20 +100,22 @@ def parts(url: str) -> dict[str, float]:
     found: dict[str, float] = {}
     with make_session_factory(engine)() as session:
         la = local_authority(session, CODE)
-        series = place_series(session, la)
-        headline = [item for item in CATALOGUE if item.headline]
-        found["place_series (12 series, this authority)"] = median_ms(
-            lambda: place_series(session, la)
+        own = series(session, catalogue(), LA, la.old_la_code)
+        headline = [item for item in catalogue() if item.headline]
+        found["series, this authority (whole catalogue)"] = median_ms(
+            lambda: series(session, catalogue(), LA, la.old_la_code)
         )
-        found["area_series, England"] = median_ms(lambda: area_series(session, "National", ENGLAND))
-        found["area_series, its region"] = median_ms(
-            lambda: area_series(session, "Regional", la.region_code)
+        found["series, England (whole catalogue)"] = median_ms(
+            lambda: series(session, catalogue(), NATIONAL, ENGLAND)
+        )
+        found["series, its region (whole catalogue)"] = median_ms(
+            lambda: series(session, catalogue(), REGION, la.region_code)
         )
         found["neighbours"] = median_ms(lambda: neighbours(session, la.new_la_code))
         found[f"line_spec, {len(headline)} headline charts (Altair to dict)"] = median_ms(
             lambda: [
                 charts.line_spec(
-                    [(period_label(p.period), p.value) for p in series[item.id]], item.unit
+                    [(period_label(p.period), p.value) for p in own[item.id]], item.unit
                 )
                 for item in headline
             ]

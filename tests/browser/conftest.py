@@ -37,6 +37,7 @@ from whatworks.config import Settings
 from whatworks.core.auth import create_user
 from whatworks.core.db import create_db_engine, make_session_factory, transaction
 from whatworks.data import published_file
+from whatworks.outcomes.catalogue import catalogue
 from whatworks.outcomes.published import import_published
 from whatworks.places.places import load_bundled
 from whatworks.web.app import create_app
@@ -60,16 +61,8 @@ CHROMIUM_ARGS = [
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 #: The published files the place page reads (its headline figures and all its series).
-PUBLISHED_FILES = (
-    "cla_number_and_rate_per_10k_children.csv",
-    "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
-    "d3_cpps_subsequent_plan_2013_to_2025.csv",
-    "la_cla_placement_stability.csv",
-    "la_care_leavers_activity.csv",
-    "la_care_leavers_accommodation_suitability.csv",
-    "b1_children_in_need_2013_to_2025.csv",
-    "d5_cpps_at31march_by_duration_2013_to_2025.csv",
-)
+#: Every file the indicator catalogue reads, so every page has its real figures.
+PUBLISHED_FILES = tuple(sorted({f"{name}.csv" for item in catalogue() for name in item.datasets}))
 
 
 @dataclass(frozen=True)

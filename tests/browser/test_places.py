@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from whatworks.data import published_file
+from whatworks.outcomes.catalogue import indicator
 
 pytestmark = pytest.mark.browser
 
 BARNET = "E09000003"
-CLA_TITLE = "Children looked after at 31 March, rate per 10,000 children under 18"
-REREFERRAL_TITLE = "Re-referrals within 12 months of a previous referral (%)"
+CLA_TITLE = indicator("cla_rate_per_10000").title
+REREFERRAL_TITLE = indicator("rereferral_percent").title
 
 #: As published by the DfE for Barnet: a person can check these against the release.
 PUBLISHED_CLA_RATE = {"2021": 36, "2022": 37, "2023": 36, "2024": 35, "2025": 37}
@@ -48,7 +49,8 @@ def barnet_series(file_name: str, measure: str, **breakdown: str) -> dict[str, f
 
 def chart_table(tab: Any, title: str) -> dict[str, float]:
     """The figures in the table under the chart called `title`, by year."""
-    table = tab.page.get_by_role("table", name=f"{title}, by year: the figures in the chart")
+    name = f"{title}, Barnet, by year: the figures in the chart"
+    table = tab.page.get_by_role("table", name=name)
     cells = table.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => [r.cells[0].innerText, r.cells[1].innerText])"
     )

@@ -1,4 +1,5 @@
-"""A local authority's published outcomes (page and JSON), and the indicator catalogue.
+"""Pages and JSON for outcomes: a local authority's profile and scorecard, the indicator
+catalogue, and one indicator across every local authority.
 
 The profile of a place lives here rather than in `places`, because it shows outcomes:
 `places` knows nothing of indicators, and outcomes builds on places.
@@ -6,23 +7,32 @@ The profile of a place lives here rather than in `places`, because it shows outc
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from whatworks.core.charts import figure, line_svg
 from whatworks.core.web import db_session, render
-from whatworks.outcomes.indicators import (
-    CATALOGUE,
-    Indicator,
+from whatworks.outcomes.catalogue import Indicator, catalogue, default_headline, indicator
+from whatworks.outcomes.exports import csv_response, scorecard_rows_as_dicts
+from whatworks.outcomes.scorecard import (
+    area_scorecard,
+    load_context,
+    local_authority_scorecard,
+    rank_of,
+)
+from whatworks.outcomes.series import (
+    ENGLAND,
+    LA,
+    NATIONAL,
+    REGION,
     SeriesPoint,
-    area_series,
     format_value,
     period_label,
-    place_series,
+    series,
 )
 from whatworks.places.places import (
     DEFAULT_NEIGHBOUR_MODEL,
@@ -34,19 +44,24 @@ from whatworks.places.places import (
 from whatworks.places.routes import place_summary
 
 router = APIRouter()
-ENGLAND = "E92000001"
 MODEL_PATTERN = "^(2021|2025)$"
+FORMAT_HELP = "Statistical neighbour model: 2025 (default) or 2021"
 
 
 def _latest(points: list[SeriesPoint]) -> SeriesPoint | None:
     return points[-1] if points else None
 
 
-def _chart(item: Indicator, points: list[SeriesPoint]) -> Any:
-    caption = f"{item.title}, by year"
+def chart_for(item: Indicator, points: list[SeriesPoint], where: str) -> Markup:
+    """An indicator's curve with its table."""
+    caption = f"{item.title}, {where}, by year"
     svg = line_svg(tuple((period_label(p.period), p.value) for p in points), item.unit)
     rows = [(period_label(p.period), format_value(p.value, p.status, item.unit)) for p in points]
     return figure(caption, svg, ["Year", item.title], rows)
+
+
+def _secondary() -> tuple[Indicator, ...]:
+    return tuple(item for item in catalogue() if not item.headline)
 
 
 @router.get("/places/{code}", response_class=HTMLResponse, include_in_schema=False)
@@ -60,10 +75,10 @@ def place_page(
     la = local_authority(session, code)
     la_region = region(session, la.region_code)
     parent = region(session, la_region.parent_code) if la_region.parent_code else None
-    series = place_series(session, la)
-    england = area_series(session, "National", ENGLAND)
-    regional = area_series(session, "Regional", la_region.code)
-    headline = [item for item in CATALOGUE if item.headline]
+    items = catalogue()
+    own = series(session, items, LA, la.old_la_code)
+    england = series(session, default_headline(), NATIONAL, ENGLAND)
+    regional = series(session, default_headline(), REGION, la_region.code)
     return render(
         request,
         "outcomes/place.html",
@@ -73,15 +88,15 @@ def place_page(
         headline=[
             {
                 "indicator": item,
-                "latest": _latest(series[item.id]),
+                "latest": _latest(own[item.id]),
                 "england": _latest(england[item.id]),
                 "region": _latest(regional[item.id]),
-                "chart": _chart(item, series[item.id]) if series[item.id] else None,
+                "chart": chart_for(item, own[item.id], la.name) if own[item.id] else None,
             }
-            for item in headline
+            for item in default_headline()
         ],
-        catalogue=CATALOGUE,
-        series=series,
+        catalogue=items,
+        series=own,
         neighbours=neighbours(session, la.new_la_code, model),
         model=model,
         models=NEIGHBOUR_MODELS,
@@ -93,17 +108,14 @@ def place_page(
 @router.get("/api/places/{code}", tags=["places"], summary="One local authority")
 def api_place(
     code: str,
-    model: str = Query(
-        DEFAULT_NEIGHBOUR_MODEL,
-        pattern=MODEL_PATTERN,
-        description="Statistical neighbour model: 2025 (default) or 2021",
-    ),
+    model: str = Query(DEFAULT_NEIGHBOUR_MODEL, pattern=MODEL_PATTERN, description=FORMAT_HELP),
     session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """One local authority: codes, region, its ten statistical neighbours and every
     published series as `{indicator: [{period, value, status}]}`."""
     la = local_authority(session, code)
     found = neighbours(session, la.new_la_code, model)
+    own = series(session, catalogue(), LA, la.old_la_code)
     return {
         **place_summary(la, region(session, la.region_code)),
         "neighbour_model": model,
@@ -117,19 +129,242 @@ def api_place(
             }
             for n in found
         ],
-        "series": {
-            key: [p.as_dict() for p in points] for key, points in place_series(session, la).items()
-        },
+        "series": {key: [p.as_dict() for p in points] for key, points in own.items()},
     }
+
+
+def _scorecard(session: Session, code: str, model: str) -> tuple[Any, list[Any]]:
+    la = local_authority(session, code)
+    rows = local_authority_scorecard(session, la, default_headline(), _secondary(), model=model)
+    return la, rows
+
+
+@router.get("/places/{code}/scorecard", response_class=HTMLResponse, include_in_schema=False)
+def scorecard_page(
+    request: Request,
+    code: str,
+    model: str = Query(DEFAULT_NEIGHBOUR_MODEL, pattern=MODEL_PATTERN),
+    session: Session = Depends(db_session),
+) -> HTMLResponse:
+    """A local authority's scorecard: headline and secondary indicators with comparisons."""
+    la, rows = _scorecard(session, code, model)
+    return render(
+        request,
+        "outcomes/scorecard.html",
+        la=la,
+        region=region(session, la.region_code),
+        rows=rows,
+        model=model,
+        models=NEIGHBOUR_MODELS,
+        format_value=format_value,
+        period_label=period_label,
+    )
+
+
+@router.get(
+    "/api/places/{code}/scorecard", tags=["outcomes"], summary="A local authority's scorecard"
+)
+def api_scorecard(
+    code: str,
+    model: str = Query(DEFAULT_NEIGHBOUR_MODEL, pattern=MODEL_PATTERN, description=FORMAT_HELP),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Headline and secondary indicators: latest and prior value, change, trend, baseline
+    change, target and variance, neighbours' mean and median (with how many were used),
+    region, England, and rank and quartile among all local authorities (1 = best)."""
+    la, rows = _scorecard(session, code, model)
+    return {
+        "local_authority": {
+            "name": la.name,
+            "new_la_code": la.new_la_code,
+            "old_la_code": la.old_la_code,
+        },
+        "neighbour_model": model,
+        "rows": scorecard_rows_as_dicts(rows),
+    }
+
+
+@router.get("/places/{code}/scorecard.csv", tags=["outcomes"], summary="A scorecard as CSV")
+def csv_scorecard(
+    code: str,
+    model: str = Query(DEFAULT_NEIGHBOUR_MODEL, pattern=MODEL_PATTERN, description=FORMAT_HELP),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The scorecard as CSV, one row per indicator."""
+    la, rows = _scorecard(session, code, model)
+    return csv_response(scorecard_rows_as_dicts(rows, flat=True), f"scorecard-{la.new_la_code}.csv")
+
+
+def _area_rows(session: Session, level: str, code: str) -> list[Any]:
+    return area_scorecard(session, level, code, default_headline(), _secondary())
+
+
+@router.get("/regions/{code}/scorecard", response_class=HTMLResponse, include_in_schema=False)
+def region_scorecard_page(
+    request: Request, code: str, session: Session = Depends(db_session)
+) -> HTMLResponse:
+    """A region's scorecard, with England beside it."""
+    area = region(session, code)
+    return render(
+        request,
+        "outcomes/area_scorecard.html",
+        title=area.name,
+        rows=_area_rows(session, REGION, code),
+        format_value=format_value,
+        period_label=period_label,
+    )
+
+
+@router.get("/api/regions/{code}/scorecard", tags=["outcomes"], summary="A region's scorecard")
+def api_region_scorecard(code: str, session: Session = Depends(db_session)) -> dict[str, Any]:
+    """A region's scorecard, with England beside it."""
+    area = region(session, code)
+    return {
+        "region": {"code": area.code, "name": area.name},
+        "rows": scorecard_rows_as_dicts(_area_rows(session, REGION, code)),
+    }
+
+
+@router.get("/england/scorecard", response_class=HTMLResponse, include_in_schema=False)
+def england_scorecard_page(
+    request: Request, session: Session = Depends(db_session)
+) -> HTMLResponse:
+    """England's scorecard."""
+    return render(
+        request,
+        "outcomes/area_scorecard.html",
+        title="England",
+        rows=_area_rows(session, NATIONAL, ENGLAND),
+        format_value=format_value,
+        period_label=period_label,
+    )
+
+
+@router.get("/api/england/scorecard", tags=["outcomes"], summary="England's scorecard")
+def api_england_scorecard(session: Session = Depends(db_session)) -> dict[str, Any]:
+    """England's scorecard."""
+    return {"rows": scorecard_rows_as_dicts(_area_rows(session, NATIONAL, ENGLAND))}
 
 
 @router.get("/indicators", response_class=HTMLResponse, include_in_schema=False)
 def indicators_page(request: Request) -> HTMLResponse:
     """The indicator catalogue: what each indicator is and where it comes from."""
-    return render(request, "outcomes/indicators.html", catalogue=CATALOGUE)
+    return render(request, "outcomes/indicators.html", catalogue=catalogue())
 
 
 @router.get("/api/indicators", tags=["outcomes"], summary="Indicator catalogue")
 def api_indicators() -> list[dict[str, Any]]:
     """The indicator catalogue."""
-    return [asdict(item) for item in CATALOGUE]
+    return [item.as_dict() for item in catalogue()]
+
+
+def ranked(session: Session, item: Indicator, period: str | None) -> dict[str, Any]:
+    """One indicator across every current local authority for one period, best first."""
+    context = load_context(session)
+    periods = sorted(
+        {p.period for pts in context.by_level[LA].get(item.id, {}).values() for p in pts}
+    )
+    if not periods:
+        return {"indicator": item, "period": None, "periods": [], "rows": []}
+    chosen = period if period in periods else periods[-1]
+    values = context.at_period(item, chosen)
+    rows: list[dict[str, Any]] = []
+    for old, la in context.current.items():
+        points = [p for p in context.points(item, LA, old) if p.period == chosen]
+        point = points[0] if points else SeriesPoint(chosen, None, "x")
+        position = rank_of(values, old, item.polarity)
+        rows.append(
+            {
+                "la": la,
+                "point": point,
+                "rank": position[0] if position else None,
+                "quartile": position[2] if position else None,
+            }
+        )
+    reverse = item.polarity == "higher is better"
+    rows.sort(
+        key=lambda r: (
+            r["point"].value is None,
+            -(r["point"].value or 0) if reverse else (r["point"].value or 0),
+            r["la"].name,
+        )
+    )
+    england = [p for p in context.points(item, NATIONAL, ENGLAND) if p.period == chosen]
+    return {
+        "indicator": item,
+        "period": chosen,
+        "periods": periods,
+        "rows": rows,
+        "england": england[0] if england else None,
+        "count": len(values),
+    }
+
+
+@router.get("/indicators/{indicator_id}.csv", tags=["outcomes"], summary="One indicator as CSV")
+def csv_indicator(
+    indicator_id: str,
+    period: str | None = Query(None, max_length=6),
+    session: Session = Depends(db_session),
+) -> Response:
+    """One indicator for every current local authority in one period, as CSV."""
+    item = indicator(indicator_id)
+    table = ranked(session, item, period)
+    return csv_response(_ranked_dicts(table), f"{item.id}-{table['period']}.csv")
+
+
+@router.get("/indicators/{indicator_id}", response_class=HTMLResponse, include_in_schema=False)
+def indicator_page(
+    request: Request,
+    indicator_id: str,
+    period: str | None = Query(None, max_length=6),
+    session: Session = Depends(db_session),
+) -> HTMLResponse:
+    """One indicator across every local authority: a ranked table, England's curve."""
+    item = indicator(indicator_id)
+    table = ranked(session, item, period)
+    england = series(session, [item], NATIONAL, ENGLAND)[item.id]
+    return render(
+        request,
+        "outcomes/indicator.html",
+        table=table,
+        chart=chart_for(item, england, "England") if england else None,
+        format_value=format_value,
+        period_label=period_label,
+    )
+
+
+def _ranked_dicts(table: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": r["la"].name,
+            "new_la_code": r["la"].new_la_code,
+            "old_la_code": r["la"].old_la_code,
+            "period": r["point"].period,
+            "value": r["point"].value,
+            "status": r["point"].status,
+            "rank": r["rank"],
+            "quartile": r["quartile"],
+        }
+        for r in table["rows"]
+    ]
+
+
+@router.get("/api/indicators/{indicator_id}", tags=["outcomes"], summary="One indicator, ranked")
+def api_indicator(
+    indicator_id: str,
+    period: str | None = Query(
+        None, max_length=6, description="A period such as 2025; latest if omitted"
+    ),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """One indicator for every current local authority in one period, best first."""
+    item = indicator(indicator_id)
+    table = ranked(session, item, period)
+    england = table.get("england")
+    return {
+        "indicator": item.as_dict(),
+        "period": table["period"],
+        "periods": table["periods"],
+        "england": england.as_dict() if england else None,
+        "local_authorities": _ranked_dicts(table),
+    }
