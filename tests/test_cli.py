@@ -174,3 +174,41 @@ def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_outcomes_indicators_json(cli_env) -> None:
+    import json
+
+    from whatworks.outcomes.catalogue import catalogue
+
+    result = runner.invoke(app, ["outcomes", "indicators", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert [item["id"] for item in found] == [item.id for item in catalogue()]
+    assert runner.invoke(app, ["outcomes", "indicators", "--format", "xml"]).exit_code == 2
+
+
+def test_outcomes_scorecard_json_and_csv(cli_env, session) -> None:
+    import csv as csv_module
+    import io
+    import json
+
+    c1 = published_file("c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv")
+    assert runner.invoke(app, ["import", "published", str(c1)]).exit_code == 0
+    with c1.open(encoding="utf-8-sig", newline="") as handle:
+        barnet = {
+            r["time_period"]: r["rereferral_percent"]
+            for r in csv_module.DictReader(handle)
+            if r["new_la_code"] == "E09000003"
+        }
+    result = runner.invoke(app, ["outcomes", "scorecard", "--la", "E09000003", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.output)
+    row = next(r for r in card["rows"] if r["indicator"] == "rereferral_percent")
+    assert row["latest"] == {"period": "2025", "value": float(barnet["2025"]), "status": "value"}
+    assert row["prior"]["value"] == float(barnet["2024"])
+    as_csv = runner.invoke(app, ["outcomes", "scorecard", "--la", "302", "--format", "csv"])
+    rows = list(csv_module.DictReader(io.StringIO(as_csv.output)))
+    assert {r["indicator"] for r in rows} >= {"rereferral_percent", "cla_rate_per_10000"}
+    table = runner.invoke(app, ["outcomes", "scorecard", "--la", "302"])
+    assert "Scorecard: Barnet" in table.output

@@ -9,7 +9,12 @@ from rich.table import Table
 from whatworks.core.cli import db_app, users_app
 from whatworks.core.db import transaction
 from whatworks.core.errors import WhatworksError
-from whatworks.outcomes.cli import import_with_progress, published_command, show_results
+from whatworks.outcomes.cli import (
+    import_with_progress,
+    outcomes_app,
+    published_command,
+    show_results,
+)
 from whatworks.store import session_factory, settings, upgrade_store
 
 app = typer.Typer(
@@ -23,6 +28,7 @@ import_app.command("published")(published_command)
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(outcomes_app, name="outcomes")
 console = Console()
 
 

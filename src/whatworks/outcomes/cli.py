@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -10,9 +11,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from whatworks.outcomes.catalogue import catalogue, default_headline
+from whatworks.outcomes.exports import csv_text, scorecard_rows_as_dicts
 from whatworks.outcomes.published import ImportResult, bundled_files, import_published
+from whatworks.outcomes.scorecard import local_authority_scorecard
+from whatworks.outcomes.series import format_value, period_label
+from whatworks.places.places import DEFAULT_NEIGHBOUR_MODEL, local_authority
 
 console = Console()
+outcomes_app = typer.Typer(help="Outcome indicators, scorecards and curves.", no_args_is_help=True)
+FORMATS = ("table", "json", "csv")
 
 
 def import_with_progress(factory: sessionmaker[Session], files: list[Path]) -> list[ImportResult]:
@@ -70,3 +78,89 @@ def published_command(
     if not chosen:
         raise typer.BadParameter("Name at least one FILE, or use --bundled.")
     show_results(import_with_progress(session_factory(), chosen))
+
+
+def _check_format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}.")
+    return value
+
+
+@outcomes_app.command("indicators")
+def indicators_command(
+    format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """The indicator catalogue."""
+    _check_format(format, ("table", "json"))
+    if format == "json":
+        print(json.dumps([item.as_dict() for item in catalogue()], indent=2))
+        return
+    table = Table(title="Indicator catalogue")
+    for column in ("id", "title", "unit", "polarity", "headline"):
+        table.add_column(column)
+    for item in catalogue():
+        table.add_row(item.id, item.title, item.unit, item.polarity, "yes" if item.headline else "")
+    console.print(table)
+
+
+@outcomes_app.command("scorecard")
+def scorecard_command(
+    la: str = typer.Option(..., "--la", help="New (E09000003) or old (302) local authority code."),
+    format: str = typer.Option("table", "--format", help="table, json or csv."),
+    model: str = typer.Option(
+        DEFAULT_NEIGHBOUR_MODEL, "--model", help="Neighbour model: 2025 or 2021."
+    ),
+) -> None:
+    """A local authority's scorecard on the default headline and secondary indicators."""
+    from whatworks.store import session_factory
+
+    _check_format(format, FORMATS)
+    _check_format(model, ("2025", "2021"))
+    with session_factory()() as session:
+        authority = local_authority(session, la)
+        secondary = tuple(item for item in catalogue() if not item.headline)
+        rows = local_authority_scorecard(
+            session, authority, default_headline(), secondary, model=model
+        )
+    if format == "json":
+        print(
+            json.dumps(
+                {
+                    "local_authority": authority.name,
+                    "new_la_code": authority.new_la_code,
+                    "neighbour_model": model,
+                    "rows": scorecard_rows_as_dicts(rows),
+                },
+                indent=2,
+            )
+        )
+        return
+    if format == "csv":
+        print(csv_text(scorecard_rows_as_dicts(rows, flat=True)), end="")
+        return
+    table = Table(title=f"Scorecard: {authority.name} ({authority.new_la_code})")
+    for column in ("indicator", "latest", "prior", "trend", "neighbours median", "England", "rank"):
+        table.add_column(column)
+    for row in rows:
+        unit = row.indicator.unit
+        comparators = {c.label: c for c in row.comparators}
+        median = comparators.get("Statistical neighbours, median")
+        england = comparators.get("England")
+        table.add_row(
+            ("* " if row.tier == "headline" else "") + row.indicator.title,
+            f"{format_value(row.latest.value, row.latest.status, unit)} "
+            f"({period_label(row.latest.period)})"
+            if row.latest
+            else "",
+            format_value(row.prior.value, row.prior.status, unit) if row.prior else "",
+            row.judgement,
+            format_value(median.value, "value", unit)
+            if median and median.value is not None
+            else "",
+            format_value(england.value, "value", unit)
+            if england and england.value is not None
+            else "",
+            f"{row.rank.rank} of {row.rank.of}" if row.rank else "",
+        )
+    console.print(table)
+    console.print("* headline indicator")

@@ -152,8 +152,9 @@ _lock = Lock()
 def load_context(session: Session) -> Context:
     """The series of every indicator at every level, cached until a published file changes."""
     items = catalogue()
-    fingerprint = tuple(
-        session.scalars(select(PublishedDataset.sha256).order_by(PublishedDataset.name))
+    fingerprint = (
+        str(session.get_bind().engine.url),
+        *session.scalars(select(PublishedDataset.sha256).order_by(PublishedDataset.name)),
     )
     with _lock:
         if fingerprint in _cache:
