@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatworks.core.db import Base, utcnow
@@ -50,3 +50,69 @@ class PublishedValue(Base):
     value: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(8))  # "value" or a DfE symbol
     raw: Mapped[str] = mapped_column(String(40))
+
+
+class IndicatorChoice(Base):
+    """A council's (or partnership's) choice about one indicator: headline, secondary or on
+    the data development agenda, with its ratings on Friedman's three powers."""
+
+    __tablename__ = "indicator_choice"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "indicator_id", name="uq_indicator_choice_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    indicator_id: Mapped[str] = mapped_column(String(80))
+    tier: Mapped[str] = mapped_column(String(20))  # headline, secondary, development
+    communication: Mapped[str] = mapped_column(String(1))  # H, M or L
+    proxy: Mapped[str] = mapped_column(String(1))
+    data: Mapped[str] = mapped_column(String(1))
+    chosen_by: Mapped[str] = mapped_column(String(120))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndicatorTarget(Base):
+    """A target a council sets for one of its indicators."""
+
+    __tablename__ = "indicator_target"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "indicator_id", name="uq_indicator_target_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    indicator_id: Mapped[str] = mapped_column(String(80))
+    value: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str] = mapped_column(String(120))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CurvePlan(Base):
+    """One version of a council's turn-the-curve plan for one indicator. Versions are never
+    changed: each save adds a new version, so every earlier one stays readable."""
+
+    __tablename__ = "curve_plan"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "indicator_id", "version", name="uq_curve_plan_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    la_code: Mapped[str] = mapped_column(String(9))
+    indicator_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # draft or published
+    frozen_on: Mapped[str | None] = mapped_column(String(10))  # ISO date the baseline froze
+    method: Mapped[str] = mapped_column(String(60))  # e.g. "linear trend", "adjusted"
+    forecast: Mapped[str] = mapped_column(Text)  # JSON [{period, value, lower, upper}]
+    target: Mapped[float | None] = mapped_column(Float)
+    story: Mapped[str] = mapped_column(Text, default="")
+    partners: Mapped[str] = mapped_column(Text, default="")
+    what_works: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{action, owner, ...}]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    saved_by: Mapped[str] = mapped_column(String(120))
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
