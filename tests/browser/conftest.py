@@ -34,7 +34,7 @@ from playwright.sync_api import (
 
 from whatworks import migrations
 from whatworks.config import Settings
-from whatworks.core.auth import create_user
+from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import create_db_engine, make_session_factory, transaction
 from whatworks.data import published_file
 from whatworks.outcomes.catalogue import catalogue
@@ -91,6 +91,7 @@ def _build_store(folder: Path, site: Site) -> str:
     with transaction(make_session_factory(engine)) as session:
         load_bundled(session)
         import_published(session, [published_file(name) for name in PUBLISHED_FILES])
+        get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
         create_user(
             session, site.admin_username, site.admin_password, "admin", full_name=site.admin_name
         )

@@ -63,6 +63,11 @@ def _audit_log(tab: Any) -> None:
     assert tab.page.url == tab.site.url("/admin/audit")
 
 
+def _choose_indicators(tab: Any) -> None:
+    tab.sign_in_as_admin(next_path="/places/E09000003/indicators")
+    assert tab.page.url == tab.site.url("/places/E09000003/indicators")
+
+
 def _sign_out(tab: Any) -> None:
     tab.sign_in_as_admin(next_path="/sign-out")
     assert tab.page.url == tab.site.url("/sign-out")
@@ -74,6 +79,7 @@ VISITS: dict[str, Callable[[Any], None]] = {
     "/sign-in after a failed sign-in": _failed_sign_in,
     "/no-such-page (404)": _not_found,
     "/admin/audit as the admin": _audit_log,
+    "/places/E09000003/indicators as the admin": _choose_indicators,
     "/sign-out as the admin": _sign_out,
 }
 

@@ -15,7 +15,9 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from whatworks.core.charts import figure, line_svg
-from whatworks.core.web import db_session, render
+from whatworks.core.models import User
+from whatworks.core.web import current_user, db_session, render
+from whatworks.outcomes import plans
 from whatworks.outcomes.catalogue import Indicator, catalogue, default_headline, indicator
 from whatworks.outcomes.exports import csv_response, scorecard_rows_as_dicts
 from whatworks.outcomes.scorecard import (
@@ -134,8 +136,18 @@ def api_place(
 
 
 def _scorecard(session: Session, code: str, model: str) -> tuple[Any, list[Any]]:
+    """The scorecard on the council's chosen lists and targets, or the default lists."""
     la = local_authority(session, code)
-    rows = local_authority_scorecard(session, la, default_headline(), _secondary(), model=model)
+    council = plans.council_of(session, la.new_la_code)
+    chosen = plans.lists(session, council)
+    rows = local_authority_scorecard(
+        session,
+        la,
+        chosen.headline,
+        chosen.secondary,
+        plans.targets(session, council),
+        model=model,
+    )
     return la, rows
 
 
@@ -144,13 +156,17 @@ def scorecard_page(
     request: Request,
     code: str,
     model: str = Query(DEFAULT_NEIGHBOUR_MODEL, pattern=MODEL_PATTERN),
+    user: User | None = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> HTMLResponse:
     """A local authority's scorecard: headline and secondary indicators with comparisons."""
     la, rows = _scorecard(session, code, model)
+    council = plans.council_of(session, la.new_la_code)
     return render(
         request,
         "outcomes/scorecard.html",
+        can_edit=council is not None and plans.may_edit(user, la.new_la_code),
+        chosen=plans.lists(session, council).chosen,
         la=la,
         region=region(session, la.region_code),
         rows=rows,
