@@ -19,6 +19,7 @@ OPEN_PAGES = [
     "/places/E09000003",
     "/places/E09000003?model=2021",
     "/places/E09000003/scorecard",
+    "/places/E09000003/gaps",
     "/regions/E12000007/scorecard",
     "/england/scorecard",
     "/indicators",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from whatworks.core.charts import figure, line_svg
 from whatworks.core.models import User
 from whatworks.core.web import current_user, db_session, render
-from whatworks.outcomes import plans
+from whatworks.outcomes import gaps, plans
 from whatworks.outcomes.catalogue import Indicator, catalogue, default_headline, indicator
 from whatworks.outcomes.exports import csv_response, scorecard_rows_as_dicts
 from whatworks.outcomes.scorecard import (
@@ -383,4 +383,57 @@ def api_indicator(
         "periods": table["periods"],
         "england": england.as_dict() if england else None,
         "local_authorities": _ranked_dicts(table),
+    }
+
+
+def _gaps(session: Session, code: str) -> tuple[Any, dict[str, Any]]:
+    la = local_authority(session, code)
+    context = load_context(session)
+    chosen = plans.lists(session, plans.council_of(session, la.new_la_code))
+    found = {
+        "to_england": [
+            gaps.to_england(context, item, la.old_la_code, la.name) for item in chosen.headline
+        ],
+        "between_quartiles": [
+            g
+            for item in chosen.headline
+            if (g := gaps.between_quartiles(context, item)) is not None
+        ],
+        "between_groups": [
+            gaps.between_groups(session, group, LA, la.old_la_code) for group in gaps.GROUP_GAPS
+        ],
+    }
+    return la, found
+
+
+def _gap_dict(gap: gaps.Gap) -> dict[str, Any]:
+    return {
+        "title": gap.title,
+        "first": gap.first_label,
+        "second": gap.second_label,
+        "unit": gap.unit,
+        "narrowing": gap.narrowing,
+        "sentence": gap.sentence,
+        "points": [
+            {"period": p.period, "first": p.first, "second": p.second, "gap": p.gap}
+            for p in gap.points
+        ],
+    }
+
+
+@router.get("/places/{code}/gaps", response_class=HTMLResponse, include_in_schema=False)
+def gaps_page(request: Request, code: str, session: Session = Depends(db_session)) -> HTMLResponse:
+    """Gaps over time: the authority against England, the best against the worst quarter
+    of authorities, and children looked after against children in need."""
+    la, found = _gaps(session, code)
+    return render(request, "outcomes/gaps.html", la=la, gaps=found, period_label=period_label)
+
+
+@router.get("/api/places/{code}/gaps", tags=["outcomes"], summary="Gaps over time")
+def api_gaps(code: str, session: Session = Depends(db_session)) -> dict[str, Any]:
+    """Gaps over time, each with whether it narrowed in the latest year."""
+    la, found = _gaps(session, code)
+    return {
+        "local_authority": {"name": la.name, "new_la_code": la.new_la_code},
+        **{key: [_gap_dict(g) for g in value] for key, value in found.items()},
     }
