@@ -32,6 +32,8 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/published_import.py
 	$(BIN)/python benchmarks/place_page.py
+	$(BIN)/python benchmarks/scorecards.py
+	$(BIN)/python benchmarks/scorecard_load.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

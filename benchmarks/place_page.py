@@ -34,15 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whatworks import migrations
 from whatworks.config import Settings
 from whatworks.core import charts
-from whatworks.core.db import create_db_engine, make_session_factory, transaction
-from whatworks.data import published_file
+from whatworks.core.db import create_db_engine, make_session_factory
 from whatworks.outcomes.catalogue import catalogue
-from whatworks.outcomes.published import import_published
 from whatworks.outcomes.series import LA, NATIONAL, REGION, period_label, series
-from whatworks.places.places import load_bundled, local_authority, neighbours
+from whatworks.places.places import local_authority, neighbours
 from whatworks.web.app import create_app
 
 if TYPE_CHECKING:
@@ -57,16 +54,11 @@ ENGLAND = "E92000001"
 
 def build_store(folder: Path) -> tuple[str, float, int]:
     """A migrated SQLite store with the places and every file the catalogue reads."""
+    from catalogue_store import build_store as build
+
     url = f"sqlite:///{folder / 'whatworks.sqlite'}"
-    start = time.perf_counter()
-    migrations.upgrade(url)
-    engine = create_db_engine(url)
-    names = sorted({name for item in catalogue() for name in item.datasets})
-    with transaction(make_session_factory(engine)) as session:
-        load_bundled(session)
-        results = import_published(session, [published_file(f"{n}.csv") for n in names])
-    engine.dispose()
-    return url, time.perf_counter() - start, sum(r.values for r in results)
+    seconds, values = build(url)
+    return url, seconds, values
 
 
 def timed_get(client: TestClient, path: str, expect: str) -> float:

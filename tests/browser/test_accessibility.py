@@ -20,6 +20,9 @@ OPEN_PAGES = [
     "/places/E09000003?model=2021",
     "/places/E09000003/scorecard",
     "/places/E09000003/gaps",
+    "/places/E09000003/curve/rereferral_percent",
+    "/places/E09000003/curve/cla_rate_per_10000?method=damped",
+    "/places/E09000003/curve/rereferral_percent/report",
     "/regions/E12000007/scorecard",
     "/england/scorecard",
     "/indicators",
@@ -69,6 +72,12 @@ def _choose_indicators(tab: Any) -> None:
     assert tab.page.url == tab.site.url("/places/E09000003/indicators")
 
 
+def _curve_form(tab: Any) -> None:
+    tab.sign_in_as_admin(next_path="/places/E09000003/curve/rereferral_percent")
+    assert tab.page.url == tab.site.url("/places/E09000003/curve/rereferral_percent")
+    assert tab.page.get_by_role("button", name="Save a new version").is_visible()
+
+
 def _sign_out(tab: Any) -> None:
     tab.sign_in_as_admin(next_path="/sign-out")
     assert tab.page.url == tab.site.url("/sign-out")
@@ -81,6 +90,7 @@ VISITS: dict[str, Callable[[Any], None]] = {
     "/no-such-page (404)": _not_found,
     "/admin/audit as the admin": _audit_log,
     "/places/E09000003/indicators as the admin": _choose_indicators,
+    "/places/E09000003/curve/rereferral_percent with its form": _curve_form,
     "/sign-out as the admin": _sign_out,
 }
 

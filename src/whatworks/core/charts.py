@@ -19,6 +19,14 @@ from markupsafe import Markup, escape
 GOVUK_BLUE = "#1d70b8"
 TEXT = "#0b0c0c"
 FONT = "Arial, sans-serif"
+AXIS: dict[str, Any] = {
+    "labelFont": FONT,
+    "titleFont": FONT,
+    "labelColor": TEXT,
+    "titleColor": TEXT,
+    "labelFontSize": 13,
+    "titleFontSize": 13,
+}
 
 
 def line_spec(
@@ -48,14 +56,7 @@ def line_spec(
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False), axis=y_axis),
         )
         .properties(width=width, height=height)
-        .configure_axis(
-            labelFont=FONT,
-            titleFont=FONT,
-            labelColor=TEXT,
-            titleColor=TEXT,
-            labelFontSize=13,
-            titleFontSize=13,
-        )
+        .configure_axis(**AXIS)
         .configure_view(stroke=None)
     )
     return chart.to_dict()
@@ -115,3 +116,59 @@ def figure(
         f'<tbody class="govuk-table__body">{body}</tbody></table>'
         "</figure>"
     )
+
+
+@lru_cache(maxsize=512)
+def curve_svg(
+    history: tuple[tuple[str, float | None], ...],
+    forecast: tuple[tuple[str, float, float | None, float | None], ...],
+    comparison: tuple[tuple[str, float], ...],
+    comparison_label: str,
+    target: float | None,
+    y_title: str,
+) -> Markup:
+    """A turn-the-curve chart: the history, the baseline forecast with its range shaded,
+    a comparison line (dashed) and the target (a dotted rule), as hidden SVG."""
+    rows: list[dict[str, Any]] = [{"period": p, "value": v, "series": "Actual"} for p, v in history]
+    rows += [
+        {"period": p, "value": v, "lower": lo, "upper": hi, "series": "Baseline forecast"}
+        for p, v, lo, hi in forecast
+    ]
+    rows += [{"period": p, "value": v, "series": comparison_label} for p, v in comparison]
+    data = alt.Data(values=rows)
+    x = alt.X("period:O", title="Year", axis=alt.Axis(labelAngle=0))
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(
+            domain=["Actual", "Baseline forecast", comparison_label],
+            range=[GOVUK_BLUE, "#d4351c", "#505a5f"],
+        ),
+        legend=alt.Legend(title=None, orient="bottom", labelFont=FONT, labelColor=TEXT),
+    )
+    base = alt.Chart(data)
+    layers = [
+        base.transform_filter(alt.datum.series == "Baseline forecast")
+        .mark_area(opacity=0.15, color="#d4351c")
+        .encode(x=x, y=alt.Y("lower:Q", title=y_title), y2="upper:Q"),
+        base.mark_line(point=True, strokeWidth=3).encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=colour,
+            strokeDash=alt.condition(
+                alt.datum.series == "Actual", alt.value([1, 0]), alt.value([6, 4])
+            ),
+        ),
+    ]
+    if target is not None:
+        layers.append(
+            alt.Chart(alt.Data(values=[{"target": target}]))
+            .mark_rule(strokeDash=[2, 3], color=TEXT)
+            .encode(y="target:Q")
+        )
+    chart = (
+        alt.layer(*layers)
+        .properties(width=560, height=260)
+        .configure_axis(**AXIS)
+        .configure_view(stroke=None)
+    )
+    return render_svg(chart.to_dict())

@@ -164,3 +164,50 @@ def scorecard_command(
         )
     console.print(table)
     console.print("* headline indicator")
+
+
+@outcomes_app.command("curve")
+def curve_command(
+    la: str = typer.Option(..., "--la", help="New (E09000003) or old (302) local authority code."),
+    indicator_id: str = typer.Option(
+        ..., "--indicator", help="An indicator id, e.g. rereferral_percent."
+    ),
+    format: str = typer.Option("table", "--format", help="table or json."),
+    method: str = typer.Option("linear", "--method", help="Baseline forecast: linear or damped."),
+) -> None:
+    """Turn the curve: history, baseline forecast, neighbours, SPC and the verdict."""
+    from whatworks.outcomes import curve
+    from whatworks.outcomes.catalogue import indicator
+    from whatworks.store import session_factory
+
+    _check_format(format, ("table", "json"))
+    _check_format(method, curve.METHODS)
+    with session_factory()() as session:
+        found = curve.build(
+            session, local_authority(session, la), indicator(indicator_id), None, method=method
+        )
+        data = found.as_dict()
+    if format == "json":
+        print(json.dumps(data, indent=2))
+        return
+    item = found.indicator
+    table = Table(title=f"{item.title}: {found.la.name}")
+    for column in ("year", "actual", "forecast (80% range)", "neighbours median"):
+        table.add_column(column)
+    medians = {m["period"]: m["value"] for m in data["neighbours_median"]}
+    for p in found.history:
+        table.add_row(
+            period_label(p.period),
+            format_value(p.value, p.status, item.unit),
+            "",
+            f"{medians[p.period]:g}" if p.period in medians else "",
+        )
+    for f in data["forecast"]:
+        band = f" ({f['lower']:.1f} to {f['upper']:.1f})" if f["lower"] is not None else ""
+        table.add_row(period_label(f["period"]), "", f"{f['value']:.1f}{band}", "")
+    console.print(table)
+    console.print(f"Verdict: {data['verdict']['sentence']}")
+    if data["spc"]["variation"]:
+        console.print(f"SPC: {data['spc']['variation']}")
+    for note in data["spc"]["notes"]:
+        console.print(note)

@@ -25,6 +25,7 @@ RATINGS = ("H", "M", "L")
 PLAN_STATUSES = ("draft", "published")
 ACTION_STATUSES = ("not started", "in progress", "done", "stopped")
 MAX_HEADLINE = 4
+MAX_ACTIONS = 20
 
 
 @dataclass(frozen=True)

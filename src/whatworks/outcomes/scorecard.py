@@ -129,12 +129,17 @@ class Context:
 
     by_level: dict[str, dict[str, dict[str, list[SeriesPoint]]]]  # level -> id -> area -> pts
     current: dict[str, LocalAuthority]  # old code -> current authority
+    _at_period: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
 
     def points(self, item: Indicator, level: str, area: str) -> list[SeriesPoint]:
         return self.by_level[level].get(item.id, {}).get(area, [])
 
     def at_period(self, item: Indicator, period: str) -> dict[str, float]:
-        """Published figures of current local authorities for one period, by old code."""
+        """Published figures of current local authorities for one period, by old code
+        (worked out once per indicator and period)."""
+        cached = self._at_period.get((item.id, period))
+        if cached is not None:
+            return cached
         found = {}
         for area, points in self.by_level[LA].get(item.id, {}).items():
             if area not in self.current:
@@ -142,6 +147,7 @@ class Context:
             for p in points:
                 if p.period == period and p.status == "value" and p.value is not None:
                     found[area] = p.value
+        self._at_period[(item.id, period)] = found
         return found
 
 
@@ -156,20 +162,23 @@ def load_context(session: Session) -> Context:
         str(session.get_bind().engine.url),
         *session.scalars(select(PublishedDataset.sha256).order_by(PublishedDataset.name)),
     )
-    with _lock:
+    with _lock:  # held while building, so concurrent first requests build it once
         if fingerprint in _cache:
             return _cache[fingerprint]
+        context = _build(session, items)
+        _cache.clear()
+        _cache[fingerprint] = context
+        return context
+
+
+def _build(session: Session, items: tuple[Indicator, ...]) -> Context:
     pairs = pairs_for(items)
     by_level: dict[str, dict[str, dict[str, list[SeriesPoint]]]] = {}
     for level in (LA, REGION, NATIONAL):
         fetched = fetch_rows(session, pairs, level, None)
         by_level[level] = {item.id: points_by_area(item, fetched) for item in items}
     current = {la.old_la_code: la for la in local_authorities(session)}
-    context = Context(by_level, current)
-    with _lock:
-        _cache.clear()
-        _cache[fingerprint] = context
-    return context
+    return Context(by_level, current)
 
 
 def _comparators(

@@ -111,10 +111,14 @@ def fetch_rows(
         .order_by(PublishedValue.period)
     )
     found: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    decoded: dict[str, dict[str, str]] = {}  # few distinct breakdowns: decode each once
     for dataset_id, measure, area_key, period, value, status, filters in rows:
         key = (by_id[dataset_id], measure)
         if key in pairs and area_key:
-            found[key].append((area_key, period, value, status, json.loads(filters)))
+            breakdown = decoded.get(filters)
+            if breakdown is None:
+                breakdown = decoded[filters] = json.loads(filters)
+            found[key].append((area_key, period, value, status, breakdown))
     return found
 
 

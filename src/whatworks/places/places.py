@@ -220,12 +220,10 @@ def neighbours(
     """A local authority's ten statistical neighbours, closest first."""
     if model not in NEIGHBOUR_MODELS:
         raise NotFound(f"No statistical neighbour model {model!r}; use 2021 or 2025.")
-    rows = session.scalars(
-        select(StatisticalNeighbour)
+    rows = session.execute(
+        select(StatisticalNeighbour, LocalAuthority)
+        .join(LocalAuthority, LocalAuthority.new_la_code == StatisticalNeighbour.neighbour_code)
         .where(StatisticalNeighbour.model == model, StatisticalNeighbour.la_code == la_code)
         .order_by(StatisticalNeighbour.rank)
     )
-    return [
-        Neighbour(sn.rank, session.get_one(LocalAuthority, sn.neighbour_code), sn.closeness)
-        for sn in rows
-    ]
+    return [Neighbour(sn.rank, la, sn.closeness) for sn, la in rows]
