@@ -37,6 +37,7 @@ from whatworks.config import Settings
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import create_db_engine, make_session_factory, transaction
 from whatworks.data import published_file
+from whatworks.outcomes import measures
 from whatworks.outcomes.catalogue import catalogue
 from whatworks.outcomes.published import import_published
 from whatworks.places.places import load_bundled
@@ -91,9 +92,30 @@ def _build_store(folder: Path, site: Site) -> str:
     with transaction(make_session_factory(engine)) as session:
         load_bundled(session)
         import_published(session, [published_file(name) for name in PUBLISHED_FILES])
-        get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
-        create_user(
-            session, site.admin_username, site.admin_password, "admin", full_name=site.admin_name
+        barnet = get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
+        admin = create_user(
+            session,
+            site.admin_username,
+            site.admin_password,
+            "admin",
+            full_name=site.admin_name,
+            organisation=barnet,
+        )
+        measure = measures.create(
+            session,
+            admin,
+            service="Family Group Conferencing",
+            name="Plans reviewed within 12 weeks (%)",
+            quadrant="how well",
+            kind="percent",
+            polarity="higher is better",
+            target=80.0,
+        )
+        measures.store(
+            session,
+            admin,
+            measure,
+            [measures.check(measure, f"2025-Q{q}", str(v)) for q, v in ((1, 70), (2, 74), (3, 79))],
         )
     engine.dispose()
     return url

@@ -78,6 +78,14 @@ def _curve_form(tab: Any) -> None:
     assert tab.page.get_by_role("button", name="Save a new version").is_visible()
 
 
+def _signed_in(path: str) -> Callable[[Any], None]:
+    def visit(tab: Any) -> None:
+        tab.sign_in_as_admin(next_path=path)
+        assert tab.page.url == tab.site.url(path)
+
+    return visit
+
+
 def _sign_out(tab: Any) -> None:
     tab.sign_in_as_admin(next_path="/sign-out")
     assert tab.page.url == tab.site.url("/sign-out")
@@ -91,6 +99,9 @@ VISITS: dict[str, Callable[[Any], None]] = {
     "/admin/audit as the admin": _audit_log,
     "/places/E09000003/indicators as the admin": _choose_indicators,
     "/places/E09000003/curve/rereferral_percent with its form": _curve_form,
+    "/measures as a member": _signed_in("/measures"),
+    "/measures/new as a member": _signed_in("/measures/new"),
+    "/measures/1 as a member": _signed_in("/measures/1"),
     "/sign-out as the admin": _sign_out,
 }
 

@@ -116,3 +116,39 @@ class CurvePlan(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     saved_by: Mapped[str] = mapped_column(String(120))
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PerformanceMeasure(Base):
+    """A performance measure of a council's service or programme, in one of Friedman's
+    quadrants: how much did we do, how well did we do it, is anyone better off."""
+
+    __tablename__ = "performance_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    service: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    quadrant: Mapped[str] = mapped_column(String(20))  # how much, how well, better off
+    kind: Mapped[str] = mapped_column(String(10))  # number or percent
+    polarity: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    target: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeasureValue(Base):
+    """One period's value of a performance measure (a count, or a percentage with the
+    numerator and denominator it was worked out from)."""
+
+    __tablename__ = "measure_value"
+    __table_args__ = (UniqueConstraint("measure_id", "period", name="uq_measure_value_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("performance_measure.id"))
+    period: Mapped[str] = mapped_column(String(10))  # 2025, 2025-03 or 2025-Q1
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    entered_by: Mapped[str] = mapped_column(String(120))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from whatworks import __version__
 from whatworks.config import Settings, load_settings
 from whatworks.core.db import create_db_engine, make_session_factory
-from whatworks.outcomes import plan_routes
+from whatworks.outcomes import measure_routes, plan_routes
 from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
 from whatworks.web import account, admin, errors, pages
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         places_routes.router,
         outcomes_routes.router,
         plan_routes.router,
+        measure_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
