@@ -129,3 +129,12 @@ def test_bad_numbers_are_explained(client, barnet, sign_in, csrf_from) -> None:
     refused = client.post(PAGE, data=plan_form(token, freeze="yes", target="a dozen"))
     assert refused.status_code == 400
     assert "The target must be a number" in refused.text
+
+
+@pytest.mark.slow
+def test_the_report_prints_to_pdf(client, barnet) -> None:
+    response = client.get(f"{PAGE}/report.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert len(response.content) > 20_000  # the chart and styles, not an empty page

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 from datetime import date
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +26,8 @@ from whatworks.outcomes.series import format_value, period_label
 from whatworks.places.places import local_authority
 
 router = APIRouter()
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
 def _editor(session: Session, code: str, user: User | None) -> str:
@@ -199,6 +204,48 @@ def curve_report(
         actions=json.loads(found.plan.actions) if found.plan else [],
         period_label=period_label,
         format_value=format_value,
+    )
+
+
+def _local_files(url: str) -> Any:
+    """WeasyPrint's fetcher: the app's own static files from disk, nothing from a network."""
+    import weasyprint
+
+    path = urlparse(url).path
+    if url.startswith("data:"):
+        return weasyprint.default_url_fetcher(url)
+    if path.startswith("/static/"):
+        local = (STATIC / path.removeprefix("/static/")).resolve()
+        if local.is_relative_to(STATIC.resolve()) and local.is_file():
+            kind = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
+            return weasyprint.urls.URLFetcherResponse(
+                url, body=local.read_bytes(), headers={"Content-Type": kind}
+            )
+    raise ValueError(f"not fetched for a PDF: {url}")
+
+
+@router.get("/places/{code}/curve/{indicator_id}/report.pdf", include_in_schema=False)
+def curve_report_pdf(
+    request: Request,
+    code: str,
+    indicator_id: str,
+    user: User | None = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The turn-the-curve report as a PDF, rendered from its printable page."""
+    import weasyprint
+
+    page = curve_report(request, code, indicator_id, user, session)
+    pdf = weasyprint.HTML(
+        string=bytes(page.body).decode("utf-8"),
+        base_url=str(request.base_url),
+        url_fetcher=_local_files,
+    ).write_pdf()
+    name = f"turn-the-curve-{code}-{indicator_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
