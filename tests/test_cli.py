@@ -212,3 +212,45 @@ def test_outcomes_scorecard_json_and_csv(cli_env, session) -> None:
     assert {r["indicator"] for r in rows} >= {"rereferral_percent", "cla_rate_per_10000"}
     table = runner.invoke(app, ["outcomes", "scorecard", "--la", "302"])
     assert "Scorecard: Barnet" in table.output
+
+
+def test_outcomes_curve_json(cli_env) -> None:
+    import json
+
+    c1 = published_file("c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv")
+    assert runner.invoke(app, ["import", "published", str(c1)]).exit_code == 0
+    result = runner.invoke(
+        app,
+        [
+            "outcomes",
+            "curve",
+            "--la",
+            "E09000003",
+            "--indicator",
+            "rereferral_percent",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert {"history", "forecast", "neighbours_mean", "neighbours_median", "verdict", "spc"} <= (
+        set(found)
+    )
+    assert len(found["history"]) == 13
+    assert [f["period"] for f in found["forecast"]] == ["2026", "2027", "2028"]
+    assert all(f["lower"] < f["value"] < f["upper"] for f in found["forecast"])
+    table = runner.invoke(
+        app,
+        [
+            "outcomes",
+            "curve",
+            "--la",
+            "302",
+            "--indicator",
+            "rereferral_percent",
+            "--method",
+            "damped",
+        ],
+    )
+    assert table.exit_code == 0 and "Verdict:" in table.output
