@@ -147,3 +147,28 @@ def test_json_twins_are_in_the_openapi_schema(client) -> None:
     ):
         assert path in paths, path
     assert client.get("/api").json()["local_authorities"] == 153
+
+
+def test_indicator_across_councils_is_ranked_from_the_csv(client, barnet_data) -> None:
+    with published_file(C1).open(encoding="utf-8-sig", newline="") as handle:
+        cells = {
+            r["old_la_code"]: r["rereferral_percent"]
+            for r in csv.DictReader(handle)
+            if r["geographic_level"] == "Local authority" and r["time_period"] == "2024"
+        }
+    with published_file("sn_model_2025_wide.csv").open(encoding="utf-8-sig") as handle:
+        current = {r["old_la_code"] for r in csv.DictReader(handle)}
+    symbols = {"c", "x", "z", "k", "low", "u", ":"}
+    numbers = {c: float(v) for c, v in cells.items() if c in current and v not in symbols}
+    found = client.get("/api/indicators/rereferral_percent?period=2024").json()
+    assert found["period"] == "2024"
+    ranked = [la for la in found["local_authorities"] if la["value"] is not None]
+    assert len(ranked) == len(numbers)
+    assert ranked[0]["value"] == min(numbers.values())  # lower is better: best first
+    assert [la["value"] for la in ranked] == sorted(numbers.values())
+    assert ranked[0]["rank"] == 1 and ranked[-1]["quartile"] == 4
+    exported = client.get("/indicators/rereferral_percent.csv?period=2024").text.splitlines()
+    assert exported[0].startswith("name,new_la_code,old_la_code,period,value,status,rank")
+    assert len(exported) == 1 + len(found["local_authorities"])
+    page = client.get("/indicators/rereferral_percent?period=2024")
+    assert page.status_code == 200 and "every local authority best first" in page.text

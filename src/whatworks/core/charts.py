@@ -172,3 +172,36 @@ def curve_svg(
         .configure_view(stroke=None)
     )
     return render_svg(chart.to_dict())
+
+
+@lru_cache(maxsize=256)
+def ranked_svg(values: tuple[float, ...], reference: float | None, y_title: str) -> Markup:
+    """Every area's value as a bar, in the order given (best first), with a reference line
+    (England) across them, as hidden SVG."""
+    rows = [{"position": n, "value": v} for n, v in enumerate(values, start=1)]
+    bars = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar(color=GOVUK_BLUE)
+        .encode(
+            x=alt.X(
+                "position:O",
+                title="Local authorities, best first",
+                axis=alt.Axis(labels=False, ticks=False),
+            ),
+            y=alt.Y("value:Q", title=y_title),
+        )
+    )
+    layers: list[Any] = [bars]
+    if reference is not None:
+        layers.append(
+            alt.Chart(alt.Data(values=[{"england": reference}]))
+            .mark_rule(color="#d4351c", strokeWidth=2, strokeDash=[6, 4])
+            .encode(y="england:Q")
+        )
+    chart = (
+        alt.layer(*layers)
+        .properties(width=600, height=240)
+        .configure_axis(**AXIS)
+        .configure_view(stroke=None)
+    )
+    return render_svg(chart.to_dict())

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from whatworks.core.charts import figure, line_svg
+from whatworks.core.charts import figure, line_svg, ranked_svg
 from whatworks.core.models import User
 from whatworks.core.web import current_user, db_session, render
 from whatworks.outcomes import gaps, plans
@@ -343,10 +343,33 @@ def indicator_page(
         request,
         "outcomes/indicator.html",
         table=table,
+        distribution=_distribution(item, table),
         chart=chart_for(item, england, "England") if england else None,
         format_value=format_value,
         period_label=period_label,
     )
+
+
+def _distribution(item: Indicator, table: dict[str, Any]) -> Markup | None:
+    """Every authority's figure for the year as a bar, best first, with England's line."""
+    numbers = [r for r in table["rows"] if r["point"].value is not None]
+    if not numbers:
+        return None
+    england = table.get("england")
+    reference = england.value if england is not None else None
+    svg = ranked_svg(tuple(r["point"].value for r in numbers), reference, item.unit)
+    caption = (
+        f"{item.title}, {period_label(table['period'])}: every local authority "
+        f"{'best' if item.polarity != 'no polarity' else 'lowest'} first"
+        + (", with England's figure as a dashed line" if reference is not None else "")
+    )
+    rows = [
+        (r["la"].name, format_value(r["point"].value, r["point"].status, item.unit))
+        for r in numbers
+    ]
+    if reference is not None:
+        rows.append(("England", format_value(reference, "value", item.unit)))
+    return figure(caption, svg, ["Local authority", item.title], rows)
 
 
 def _ranked_dicts(table: dict[str, Any]) -> list[dict[str, Any]]:
