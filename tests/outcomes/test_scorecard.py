@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import statistics
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session
 
-from whatworks.core.db import create_db_engine, make_session_factory
 from whatworks.data import published_file
 from whatworks.outcomes.catalogue import catalogue, default_headline, indicator
-from whatworks.outcomes.published import SYMBOLS, import_published
+from whatworks.outcomes.published import SYMBOLS
 from whatworks.outcomes.scorecard import (
     judge,
     local_authority_scorecard,
@@ -85,14 +83,8 @@ def read(name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def store(module_database_url: str) -> Iterator[Session]:
-    engine = create_db_engine(module_database_url)
-    names = sorted({name for item in catalogue() for name in item.datasets})
-    with make_session_factory(engine)() as session:
-        import_published(session, [published_file(f"{name}.csv") for name in names])
-        session.commit()
-        yield session
-    engine.dispose()
+def store(catalogue_store: Session) -> Session:
+    return catalogue_store
 
 
 def csv_values(item_id: str, period: str) -> dict[str, str]:

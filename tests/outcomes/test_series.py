@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session
 
-from whatworks.core.db import create_db_engine, make_session_factory
 from whatworks.data import published_file
 from whatworks.outcomes.catalogue import catalogue, indicator
-from whatworks.outcomes.published import SYMBOLS, import_published
+from whatworks.outcomes.published import SYMBOLS
 from whatworks.outcomes.series import (
     ENGLAND,
     LA,
@@ -55,15 +53,8 @@ def expected_cell(cell: str) -> tuple[float | None, str]:
 
 
 @pytest.fixture(scope="module")
-def store(module_database_url: str) -> Iterator[Session]:
-    """A store holding every file the catalogue reads, imported once for this module."""
-    engine = create_db_engine(module_database_url)
-    names = sorted({name for item in catalogue() for name in item.datasets})
-    with make_session_factory(engine)() as session:
-        import_published(session, [published_file(f"{name}.csv") for name in names])
-        session.commit()
-        yield session
-    engine.dispose()
+def store(catalogue_store: Session) -> Session:
+    return catalogue_store
 
 
 @pytest.mark.parametrize("item", [i for i in catalogue() if not i.computed], ids=lambda i: i.id)

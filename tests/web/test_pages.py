@@ -105,16 +105,17 @@ def test_missing_page_is_a_styled_404(client) -> None:
     assert "Page not found" in page.text
 
 
+def _broken() -> None:
+    raise RuntimeError("broken on purpose")
+
+
 def test_server_error_is_a_styled_500(settings) -> None:
     from fastapi.testclient import TestClient
 
     from whatworks.web.app import create_app
 
     app = create_app(settings)
-
-    @app.get("/boom")
-    def boom() -> None:
-        raise RuntimeError("broken on purpose")
+    app.add_api_route("/boom", _broken)
 
     with TestClient(app, raise_server_exceptions=False) as client:
         page = client.get("/boom")
