@@ -1,0 +1,1 @@
+"""Statutory returns: SSDA903 and CIN census readers, validation and pseudonymisation."""
