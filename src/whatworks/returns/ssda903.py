@@ -64,6 +64,8 @@ class Table:
     source: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Pseudonym -> the council's own child id, for reports only; never stored.
+    children: dict[str, str] = field(default_factory=dict)
 
 
 def _value(column: specs.Column, raw: str) -> Any:
@@ -158,7 +160,7 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
                     )
                 )
             seen_children.add(child)
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {"_row": line}
         for column_name, column in columns.items():
             cell = raw.get(column_name, "")
             if not cell:
@@ -177,6 +179,8 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
                 value = None
             kind = IDENTIFIERS.get(column_name)
             row[column_name] = pseudonym(key, kind, str(value)) if kind and value else value
+        if child and row.get("CHILD"):
+            table.children[row["CHILD"]] = child
         table.rows.append(row)
     return table
 
