@@ -16,6 +16,8 @@ EPISODES = (
     "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 )
 MISSING = "CHILD,DOB,MISSING,MIS_START,MIS_END"
+OC3 = "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM"
+PREV_PERM = "CHILD,DOB,PREV_PERM,LA_PERM,DATE_PERM"
 
 
 def child(dob: str, ident: str = "A1") -> str:
@@ -34,13 +36,20 @@ def missing(start: str, end: str = "", kind: str = "M", dob: str = "01/01/2010")
 
 
 def codes_for(
-    tmp_path: Path, header: list[str], episodes: list[str], missing_rows: list[str] = ()
+    tmp_path: Path,
+    header: list[str],
+    episodes: list[str],
+    missing_rows: list[str] = (),
+    oc3: list[str] = (),
+    prev_perm: list[str] = (),
 ) -> dict[str, list[tuple[int, str, str]]]:
     tables = {}
     for name, columns, rows in (
         ("header", HEADER, header),
         ("episodes", EPISODES, episodes),
         ("missing", MISSING, list(missing_rows)),
+        ("oc3", OC3, list(oc3)),
+        ("prev_perm", PREV_PERM, list(prev_perm)),
     ):
         if rows:
             path = tmp_path / f"{name}.csv"
@@ -92,10 +101,85 @@ CASES = {
     ),
 }
 MISSING_CASES = {
+    "564": ([missing("", end="06/06/2023")], [missing("05/06/2023", end="06/06/2023")]),
     "565": ([missing("05/06/2023", kind="")], [missing("05/06/2023")]),
+    "566": (
+        [missing("05/06/2023", end="06/06/2023", kind="")],
+        [missing("05/06/2023", end="06/06/2023")],
+    ),
+    "567": ([missing("05/06/2023", end="04/06/2023")], [missing("05/06/2023", end="05/06/2023")]),
     "571": ([missing("05/06/2023", end="02/04/2024")], [missing("05/06/2023", end="30/03/2024")]),
     "586": ([missing("05/06/2009")], [missing("05/06/2023")]),
 }
+
+
+def mother(dob: str, flag: str, child_dob: str = "") -> str:
+    return f"A1,2,{dob},WBRI,A123456789012,{flag},{child_dob}"
+
+
+def provider(place: str, code: str) -> str:
+    return f"A1,10/05/2023,S,C2,N1,{place},{code},,X1,,,,"
+
+
+CASES.update(
+    {
+        "102": (
+            [child("")],
+            [episode("10/05/2023")],
+            [child("01/01/2010")],
+            [episode("10/05/2023")],
+        ),
+        "103": (
+            ["A1,1,01/01/2010,,A123456789012,,"],
+            [episode("10/05/2023")],
+            [child("01/01/2010")],
+            [episode("10/05/2023")],
+        ),
+        "530": (
+            [child("01/01/2010")],
+            [provider("P1", "PR4")],
+            [child("01/01/2010")],
+            [provider("U1", "PR4")],
+        ),
+        "531": (
+            [child("01/01/2010")],
+            [provider("P1", "PR5")],
+            [child("01/01/2010")],
+            [provider("U1", "PR5")],
+        ),
+        "550": (
+            [child("01/01/2010")],
+            [provider("U1", "PR0")],
+            [child("01/01/2010")],
+            [provider("P1", "PR0")],
+        ),
+        "612": (
+            [mother("01/01/2005", "0", "01/02/2023")],
+            [episode("10/05/2023")],
+            [mother("01/01/2005", "1", "01/02/2023")],
+            [episode("10/05/2023")],
+        ),
+        "620": (
+            [mother("01/06/2013", "1")],
+            [episode("10/05/2023")],  # 10 on 31 March 2024
+            [mother("01/03/2013", "1")],
+            [episode("10/05/2023")],
+        ),
+    }
+)
+OTHER_CASES = {  # table, firing rows, keeping rows
+    "391": ("oc3", ["A1,01/06/2008,Yes,F1,B1"], ["A1,01/03/2007,Yes,F1,B1"]),
+    "635": ("prev_perm", ["A1,01/01/2010,Z1,201,01/01/2015"], ["A1,01/01/2010,Z1,,"]),
+}
+
+
+@pytest.mark.parametrize("code", sorted(OTHER_CASES))
+def test_other_table_rules_fire_and_do_not(tmp_path: Path, code: str) -> None:
+    table, bad, good = OTHER_CASES[code]
+    header, episodes = [child("01/01/2010")], [episode("10/05/2023")]
+    fired = codes_for(tmp_path, header, episodes, **{table: bad})
+    assert [row for row, _, _ in fired.get(code, [])] == [2], fired
+    assert code not in codes_for(tmp_path, header, episodes, **{table: good})
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -117,7 +201,8 @@ def test_missing_rules_fire_and_do_not(tmp_path: Path, code: str) -> None:
 
 
 def test_every_rule_is_tested_and_has_the_dfe_message() -> None:
-    assert {r.code for r in RULES} == set(CASES) | set(MISSING_CASES)
+    assert {r.code for r in RULES} == set(CASES) | set(MISSING_CASES) | set(OTHER_CASES)
+    assert len(RULES) == 21
     for item in RULES:
         assert item.message == messages()[item.code] and item.message
     assert messages()["356"] == (

@@ -159,6 +159,91 @@ def missing_before_birth(tables: Tables, year: int) -> Iterator[Finding]:
             yield "missing", row, "MIS_START"
 
 
+@rule("102")
+def birth_date_not_valid(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "header"):
+        if not isinstance(row.get("DOB"), date):
+            yield "header", row, "DOB"
+
+
+@rule("103")
+def ethnicity_not_valid(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "header"):
+        if not row.get("ETHNIC"):
+            yield "header", row, "ETHNIC"
+
+
+@rule("391")
+def care_leaver_not_17_to_21(tables: Tables, year: int) -> Iterator[Finding]:
+    first, last = year_bounds(year)
+    for row in _rows(tables, "oc3"):
+        birth = row.get("DOB")
+        if isinstance(birth, date) and (age_on(birth, last) < 17 or age_on(birth, first) > 21):
+            yield "oc3", row, "DOB"
+
+
+def _provider_rule(code: str, provider: str, wanted: bool) -> None:
+    """Placement provider `provider` must (wanted) or must not go with placement P1."""
+
+    def check(tables: Tables, year: int) -> Iterator[Finding]:
+        for row in _rows(tables, "episodes"):
+            if row.get("PLACE_PROVIDER") == provider and (row.get("PLACE") == "P1") != wanted:
+                yield "episodes", row, "PLACE_PROVIDER"
+
+    check.__name__ = f"provider_{provider}_with_p1_{'only' if wanted else 'never'}"
+    rule(code)(check)
+
+
+_provider_rule("530", "PR4", wanted=False)
+_provider_rule("531", "PR5", wanted=False)
+_provider_rule("550", "PR0", wanted=True)
+
+
+@rule("564")
+def missing_without_start(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "missing"):
+        if row.get("MISSING") and not row.get("MIS_START"):
+            yield "missing", row, "MIS_START"
+
+
+@rule("566")
+def missing_end_without_type(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "missing"):
+        if row.get("MIS_END") and not row.get("MISSING"):
+            yield "missing", row, "MISSING"
+
+
+@rule("567")
+def missing_end_before_start(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "missing"):
+        start, end = row.get("MIS_START"), row.get("MIS_END")
+        if start and end and end < start:
+            yield "missing", row, "MIS_END"
+
+
+@rule("612")
+def mother_birth_date_but_not_a_mother(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "header"):
+        if row.get("MC_DOB") and row.get("MOTHER") != "1":
+            yield "header", row, "MC_DOB"
+
+
+@rule("620")
+def mother_under_11(tables: Tables, year: int) -> Iterator[Finding]:
+    _, last = year_bounds(year)
+    for row in _rows(tables, "header"):
+        birth = row.get("DOB")
+        if row.get("MOTHER") == "1" and isinstance(birth, date) and age_on(birth, last) < 11:
+            yield "header", row, "MOTHER"
+
+
+@rule("635")
+def previous_permanence_z1_with_details(tables: Tables, year: int) -> Iterator[Finding]:
+    for row in _rows(tables, "prev_perm"):
+        if row.get("PREV_PERM") == "Z1" and (row.get("DATE_PERM") or row.get("LA_PERM")):
+            yield "prev_perm", row, "PREV_PERM"
+
+
 def validate(tables: Tables, year: int) -> list[Problem]:
     """Every rule's failures, named by table, row, child (as the council wrote it) and field."""
     found = []
