@@ -7,6 +7,7 @@ The profile of a place lives here rather than in `places`, because it shows outc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,12 +16,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from whatworks.core.charts import figure, line_svg, ranked_svg
-from whatworks.core.models import User
+from whatworks.core.models import Organisation, User
 from whatworks.core.web import current_user, db_session, render
 from whatworks.outcomes import gaps, plans
 from whatworks.outcomes.catalogue import Indicator, catalogue, default_headline, indicator
 from whatworks.outcomes.exports import csv_response, scorecard_rows_as_dicts
 from whatworks.outcomes.scorecard import (
+    ScorecardRow,
     area_scorecard,
     load_context,
     local_authority_scorecard,
@@ -36,6 +38,7 @@ from whatworks.outcomes.series import (
     period_label,
     series,
 )
+from whatworks.places.models import LocalAuthority
 from whatworks.places.places import (
     DEFAULT_NEIGHBOUR_MODEL,
     NEIGHBOUR_MODELS,
@@ -135,7 +138,15 @@ def api_place(
     }
 
 
-def _scorecard(session: Session, code: str, model: str) -> tuple[Any, list[Any]]:
+@dataclass
+class _Scorecard:
+    la: LocalAuthority
+    rows: list[ScorecardRow]
+    council: Organisation | None
+    chosen: plans.IndicatorLists
+
+
+def _build_scorecard(session: Session, code: str, model: str) -> _Scorecard:
     """The scorecard on the council's chosen lists and targets, or the default lists."""
     la = local_authority(session, code)
     council = plans.council_of(session, la.new_la_code)
@@ -148,7 +159,12 @@ def _scorecard(session: Session, code: str, model: str) -> tuple[Any, list[Any]]
         plans.targets(session, council),
         model=model,
     )
-    return la, rows
+    return _Scorecard(la, rows, council, chosen)
+
+
+def _scorecard(session: Session, code: str, model: str) -> tuple[LocalAuthority, list[Any]]:
+    card = _build_scorecard(session, code, model)
+    return card.la, card.rows
 
 
 @router.get("/places/{code}/scorecard", response_class=HTMLResponse, include_in_schema=False)
@@ -160,16 +176,16 @@ def scorecard_page(
     session: Session = Depends(db_session),
 ) -> HTMLResponse:
     """A local authority's scorecard: headline and secondary indicators with comparisons."""
-    la, rows = _scorecard(session, code, model)
-    council = plans.council_of(session, la.new_la_code)
+    card = _build_scorecard(session, code, model)
+    la = card.la
     return render(
         request,
         "outcomes/scorecard.html",
-        can_edit=council is not None and plans.may_edit(user, la.new_la_code),
-        chosen=plans.lists(session, council).chosen,
+        can_edit=card.council is not None and plans.may_edit(user, la.new_la_code),
+        chosen=card.chosen.chosen,
         la=la,
         region=region(session, la.region_code),
-        rows=rows,
+        rows=card.rows,
         model=model,
         models=NEIGHBOUR_MODELS,
         format_value=format_value,

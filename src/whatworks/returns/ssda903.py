@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,8 +183,3 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
             table.children[row["CHILD"]] = child
         table.rows.append(row)
     return table
-
-
-def as_of(value: Any) -> date | None:
-    """A date value or None (for rows read with problems)."""
-    return value if isinstance(value, date) else None
