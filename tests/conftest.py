@@ -24,6 +24,8 @@ from whatworks.core.db import create_db_engine, make_session_factory, transactio
 from whatworks.places.places import load_bundled
 from whatworks.schema import metadata
 
+# Spark in local mode on small test data: one shuffle partition is much faster.
+os.environ.setdefault("SPARK_PARTITIONS", "1")
 REFERENCE_TABLES = {"region", "local_authority", "statistical_neighbour"}
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

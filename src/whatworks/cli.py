@@ -15,6 +15,7 @@ from whatworks.outcomes.cli import (
     published_command,
     show_results,
 )
+from whatworks.returns.cli import returns_app
 from whatworks.store import session_factory, settings, upgrade_store
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(outcomes_app, name="outcomes")
+app.add_typer(returns_app, name="returns")
 console = Console()
 
 

@@ -152,3 +152,25 @@ class MeasureValue(Base):
     denominator: Mapped[float | None] = mapped_column(Float)
     entered_by: Mapped[str] = mapped_column(String(120))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComputedValue(Base):
+    """An indicator value a council computed from its own child-level returns, before (or
+    beside) the DfE's publication: visible to that council only, with its provenance."""
+
+    __tablename__ = "computed_value"
+    __table_args__ = (
+        UniqueConstraint("la_code", "indicator_id", "period", name="uq_computed_value_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(9), index=True)  # new LA code
+    indicator_id: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(10))  # 2025 (year to 31 March) or an ISO date
+    value: Mapped[float | None] = mapped_column(Float)
+    numerator: Mapped[int | None] = mapped_column(BigInteger)
+    denominator: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))  # "value" or a symbol (x, z)
+    source: Mapped[str] = mapped_column(String(40), default="computed from returns")
+    provenance: Mapped[str] = mapped_column(Text)  # JSON: engine, returns and their files
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from whatworks.core.db import create_db_engine, make_session_factory
 from whatworks.outcomes import measure_routes, plan_routes
 from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
+from whatworks.returns import routes as returns_routes
 from whatworks.web import account, admin, errors, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outcomes_routes.router,
         plan_routes.router,
         measure_routes.router,
+        returns_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
