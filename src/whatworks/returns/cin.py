@@ -22,7 +22,7 @@ from lxml import etree
 
 from whatworks.core.errors import ImportProblem, WhatworksError
 from whatworks.returns.pseudonymise import pseudonym
-from whatworks.returns.ssda903 import Problem
+from whatworks.returns.ssda903 import Problem, read_limited
 
 MAX_BYTES = 200 * 1024 * 1024
 FIRST_YEAR, LAST_YEAR = 2017, 2026
@@ -70,10 +70,7 @@ def read_census(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) -
     """Read one CIN census file. Raises ImportProblem when it is not safe or not XML;
     otherwise returns the children with every schema problem listed."""
     label = path.name
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ImportProblem(label, [f"the file is {size:,} bytes; the limit is {max_bytes:,}"])
-    content = path.read_bytes()
+    content = read_limited(path, max_bytes)
     try:
         safe_xml.fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
@@ -86,6 +83,10 @@ def read_census(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) -
         ) from None
     except safe_xml.ParseError as error:
         raise ImportProblem(label, [f"the file is not well-formed XML: {error}"]) from None
+    except (LookupError, ValueError) as error:  # an encoding expat cannot read
+        raise ImportProblem(
+            label, [f"the file's encoding cannot be read ({error}); save it as UTF-8 XML"]
+        ) from None
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
@@ -109,11 +110,25 @@ def read_census(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) -
             )
     la = _text(document, "Header/Source/LEA")
     census = Census(year, label, la, problems=problems)
+    seen_children: set[str] = set()
     for child in document.iterfind("Children/Child"):
         ids = child.find("ChildIdentifiers")
         if ids is None:
             continue
         child_id, upn = _text(ids, "LAchildID"), _text(ids, "UPN")
+        if child_id in seen_children:
+            census.problems.append(
+                Problem(
+                    "cin",
+                    child.sourceline,
+                    child_id,
+                    "LAchildID",
+                    "this child appears twice in the census; give each child one Child "
+                    "element, with a CINdetails element for each referral",
+                )
+            )
+        if child_id:
+            seen_children.add(child_id)
         referrals = []
         for details in child.iterfind("CINdetails"):
             referrals.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -68,32 +69,86 @@ class Table:
     children: dict[str, str] = field(default_factory=dict)
 
 
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """The bytes of an uploaded file, or ImportProblem when it cannot be read, is not a
+    regular file or is larger than `max_bytes`. A file over the limit is refused by its size,
+    without reading it; no more than its size and one byte are ever read."""
+    label = path.name
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ImportProblem(label, ["this is not a file (a folder or a device); upload a file"])
+        if info.st_size > max_bytes:
+            raise ImportProblem(
+                label, [f"the file is {info.st_size:,} bytes; the limit is {max_bytes:,}"]
+            )
+        with path.open("rb") as handle:
+            content = handle.read(info.st_size + 1)
+    except OSError as error:
+        raise ImportProblem(
+            label, [f"the file could not be read ({error.strerror or error}); upload it again"]
+        ) from None
+    if len(content) != info.st_size:
+        raise ImportProblem(label, ["the file changed while it was being read; upload it again"])
+    return content
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """What a CSV parse error means for the person who uploaded the file."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return (
+            f"a value is longer than {csv.field_size_limit():,} characters, which no SSDA903 "
+            "field is: a quote is probably not closed; save the file as CSV UTF-8"
+        )
+    if "unexpected end of data" in text:
+        return (
+            "the file ends inside a quoted value: it is cut short or a quote is not closed; "
+            "export the table again"
+        )
+    if "expected after" in text:
+        return (
+            "a quoted value is followed by other characters before the next comma; "
+            "save the file as CSV UTF-8"
+        )
+    return f"the file is not valid CSV ({text}); save it as CSV UTF-8"
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    """A name or value for a report, cut short if it is long."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _shown(raw: str, limit: int = 40) -> str:
+    """A value as quoted in a report, cut short if it is long."""
+    return repr(raw) if len(raw) <= limit else f"{raw[:limit]!r}... ({len(raw):,} characters)"
+
+
 def _value(column: specs.Column, raw: str) -> Any:
     """The typed value of a cell, or ValueError with what is wrong."""
     if column.kind == "date":
         try:
             return datetime.strptime(raw, "%d/%m/%Y").date()
         except ValueError:
-            raise ValueError(f"{raw!r} is not a date written dd/mm/yyyy") from None
+            raise ValueError(f"{_shown(raw)} is not a date written dd/mm/yyyy") from None
     if column.kind == "code":
         mapped = dict(column.aliases).get(raw, raw)
         if mapped not in column.codes:
-            raise ValueError(
-                f"{raw!r} is not one of the codes for this year ({', '.join(sorted(column.codes))})"
-            )
+            codes = ", ".join(sorted(column.codes))
+            raise ValueError(f"{_shown(raw)} is not one of the codes for this year ({codes})")
         return mapped
     if column.kind == "number":
         try:
             number = int(raw)
         except ValueError:
-            raise ValueError(f"{raw!r} is not a whole number") from None
+            raise ValueError(f"{_shown(raw)} is not a whole number") from None
         if column.minimum is not None and number < column.minimum:
             raise ValueError(f"{number} is below {column.minimum:g}")
         if column.maximum is not None and number > column.maximum:
             raise ValueError(f"{number} is above {column.maximum:g}")
         return number
     if column.kind == "postcode" and not POSTCODE.match(raw):
-        raise ValueError(f"{raw!r} is not a postcode")
+        raise ValueError(f"{_shown(raw)} is not a postcode")
     return raw
 
 
@@ -105,27 +160,34 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
     problem listed. Identifiers in the returned rows are pseudonyms.
     """
     label = path.name
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ImportProblem(label, [f"the file is {size:,} bytes; the limit is {max_bytes:,}"])
+    content = read_limited(path, max_bytes)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportProblem(
             label, [f"the file is not UTF-8 text (byte {error.start}); save it as CSV UTF-8"]
         ) from None
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise ImportProblem(
+            label,
+            [f"line {line} has a NUL byte, so the file is not CSV text; save it as CSV UTF-8"],
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as error:
+        raise ImportProblem(label, [f"line {reader.line_num}: {_csv_problem(error)}"]) from None
     if not records or not any(c.strip() for c in records[0]):
         raise ImportProblem(label, ["the file is empty: it has no header row"])
     header = [c.strip().upper() for c in records[0]]
     name = specs.identify(year, header)
     if name is None:
+        shown = ", ".join(_cut(h) for h in header[:20])
+        more = f" and {len(header) - 20:,} more" if len(header) > 20 else ""
         raise ImportProblem(
             label,
-            [
-                f"row 1 (header): these columns are not an SSDA903 table "
-                f"of {year}: {', '.join(header)}"
-            ],
+            [f"row 1 (header): these columns are not an SSDA903 table of {year}: {shown}{more}"],
         )
     columns = {c.name: c for c in specs.tables(year)[name]}
     table = Table(name, year, label)
@@ -133,7 +195,9 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
         table.problems.append(Problem(name, 1, "", missing, f"column {missing} is missing"))
     for extra in [h for h in header if h not in columns]:
         table.problems.append(
-            Problem(name, 1, "", extra, f"column {extra} is not in the {year} specification")
+            Problem(
+                name, 1, "", _cut(extra), f"column {_cut(extra)} is not in the {year} specification"
+            )
         )
     seen_children: set[str] = set()
     for line, record in enumerate(records[1:], start=2):
