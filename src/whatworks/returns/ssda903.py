@@ -152,6 +152,17 @@ def _value(column: specs.Column, raw: str) -> Any:
     return raw
 
 
+def _typed(column: specs.Column, cell: str, key: bytes) -> tuple[Any, str]:
+    """A cell's stored value (typed, and pseudonymised if it identifies), or None and what
+    is wrong with it."""
+    try:
+        value = _value(column, cell)
+    except ValueError as error:
+        return None, str(error)
+    kind = IDENTIFIERS.get(column.name)
+    return (pseudonym(key, kind, str(value)) if kind and value else value), ""
+
+
 def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) -> Table:
     """Read one SSDA903 CSV table of the collection year ending 31 March `year`.
 
@@ -200,6 +211,8 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
             )
         )
     seen_children: set[str] = set()
+    # Values repeat (dates, codes, postcodes): each distinct one is typed and pseudonymised once.
+    seen: dict[str, dict[str, tuple[Any, str]]] = {column: {} for column in columns}
     for line, record in enumerate(records[1:], start=2):
         if not any(c.strip() for c in record):
             continue
@@ -234,15 +247,15 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
                     )
                 row[column_name] = None
                 continue
-            try:
-                value = _value(column, cell)
-            except ValueError as error:
+            known = seen[column_name].get(cell)
+            if known is None:
+                known = seen[column_name][cell] = _typed(column, cell, key)
+            value, error = known
+            if error:
                 table.problems.append(
                     Problem(name, line, child, column_name, f"{column_name}: {error}")
                 )
-                value = None
-            kind = IDENTIFIERS.get(column_name)
-            row[column_name] = pseudonym(key, kind, str(value)) if kind and value else value
+            row[column_name] = value
         if child and row.get("CHILD"):
             table.children[row["CHILD"]] = child
         table.rows.append(row)
