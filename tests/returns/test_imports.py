@@ -203,3 +203,23 @@ def test_validate_exits_with_1_when_the_import_would_be_refused(
     lines = result.output.splitlines()
     assert lines[0] == "file,table,row,child,field,code,message"
     assert lines[1].startswith("episodes.csv,episodes,2,A100,DECOM,structure,")
+
+
+SAMPLES = Path(__file__).parent / "samples"
+CIN_SAMPLES = Path(__file__).parent / "cin"
+
+
+def test_the_shared_samples_are_read_into_validation_reports() -> None:
+    tables = [p for p in sorted(SAMPLES.glob("*.csv")) if p.name != "sw_episodes.csv"]
+    report = imports.validate(tables, 2022, KEY)
+    read = {f.name: f.table for f in report.files}
+    assert read["episodes.csv"] == "episodes" and read["header.csv"] == "header"
+    assert all(f.rows > 0 for f in report.files if f.table)
+    # two files are the placed-for-adoption table: the report says so, naming both
+    assert any("two files are the placed_adoption table" in p.message for _, p in report.problems)
+    rows = report.rows()
+    assert rows and set(rows[0]) == set(imports.COLUMNS)
+    assert report.csv_text().splitlines()[0] == ",".join(imports.COLUMNS)
+    census = imports.validate([CIN_SAMPLES / "CIN_Census_2021.xml"], 2021, KEY)
+    assert census.files[0].table == "cin census" and census.files[0].rows > 0
+    assert json.loads(json.dumps(census.as_dict()))["files"][0]["name"] == "CIN_Census_2021.xml"
