@@ -122,6 +122,28 @@ def test_python_m_whatworks_demo_builds_once_then_changes_nothing(tmp_path: Path
     assert "Demo users already exist" in second.stdout
     assert "password" not in second.stdout.replace("passwords were shown", "")
     assert (tmp_path / "demo" / "whatworks.sqlite").exists()
+    # the demo council's generated returns, imported once
+    assert "2021 to 2025 generated, imported and measured" in first.stdout
+    assert "E09000003 already has returns" in second.stdout
+    stored = tmp_path / "demo" / "analytics" / "returns" / "E09000003"
+    assert sorted(p.name for p in stored.iterdir()) == [str(y) for y in range(2021, 2026)]
+
+
+def test_demo_generate_writes_the_same_files_for_the_same_seed(tmp_path: Path) -> None:
+    args = ["demo", "generate", "--las", "2", "--years", "2", "--seed", "5", "--scale", "0.2"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert again.exit_code == 0, again.output
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    councils = {p.parts[0] for p in files if len(p.parts) == 3}
+    assert len(councils) == 2
+    assert {p.parts[1] for p in files if len(p.parts) == 3} == {"2024", "2025"}
+    assert Path("truth.json") in files
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    refused = runner.invoke(app, ["demo", "generate", "--las", "0", "--out", str(tmp_path)])
+    assert refused.exit_code != 0
 
 
 def test_errors_reach_the_user_without_a_traceback(tmp_path: Path) -> None:

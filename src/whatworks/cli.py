@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -49,10 +51,20 @@ def serve(
     uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
 
 
-@app.command()
-def demo() -> None:
-    """Build the demo data folder: store, places, bundled published data and demo users."""
-    from whatworks.demo.demo import create_demo_users
+demo_app = typer.Typer(
+    help="Build the demo data folder, or generate synthetic returns.",
+    invoke_without_command=True,
+)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback()
+def demo(context: typer.Context) -> None:
+    """Build the demo data folder: store, places, bundled published data, demo users and a
+    demo council's generated returns."""
+    if context.invoked_subcommand is not None:
+        return
+    from whatworks.demo.demo import DEMO_COUNCIL, create_demo_users, import_demo_returns
     from whatworks.outcomes.published import bundled_files
     from whatworks.places.places import load_bundled
 
@@ -79,6 +91,46 @@ def demo() -> None:
         console.print(table)
     else:
         console.print("Demo users already exist (their passwords were shown when created).")
+    with console.status("Generating and importing the demo council's returns") as status:
+        years = import_demo_returns(
+            chosen, on_year=lambda year: status.update(f"Imported the {year} return")
+        )
+    if years:
+        console.print(
+            f"Returns: {DEMO_COUNCIL} (Barnet, demo data) {years[0]} to {years[-1]} "
+            "generated, imported and measured."
+        )
+    else:
+        console.print(f"Returns: {DEMO_COUNCIL} already has returns.")
+
+
+@demo_app.command("generate")
+def demo_generate(
+    las: int = typer.Option(3, "--las", help="How many councils."),
+    years: int = typer.Option(3, "--years", help="How many collection years."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same files."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the returns into."),
+    last_year: int = typer.Option(2025, "--last-year", help="The last collection year."),
+    scale: float = typer.Option(1.0, "--scale", help="Multiply every council's children."),
+) -> None:
+    """Write synthetic SSDA903 and CIN census returns (see docs/returns.md)."""
+    import random
+
+    from whatworks.returns import synthetic
+
+    every = synthetic.councils_in_england()
+    if not 1 <= las <= len(every):
+        raise WhatworksError(f"--las must be between 1 and {len(every)}.")
+    first = last_year - years + 1
+    if years < 1 or first < 2017 or last_year > 2026:
+        raise WhatworksError("The years must lie between 2017 and 2026.")
+    chosen = sorted(random.Random(seed).sample(every, las))
+    with console.status(f"Generating {las} councils x {years} years"):
+        generated = synthetic.generate(chosen, range(first, last_year + 1), seed, scale=scale)
+        written = synthetic.write_returns(generated, out)
+    console.print(
+        f"Wrote {len(written):,} files for {', '.join(chosen)}, {first} to {last_year}, to {out}"
+    )
 
 
 def main() -> None:

@@ -340,3 +340,33 @@ def test_a_council_with_no_returns_gets_zero_counts_and_no_rates(council: Return
 def test_spark_gives_the_same_numbers_as_duckdb(council: ReturnsStore) -> None:
     found = as_table(measures.compute(council, [LA], Period.year(2025), "spark"))
     assert found == EXPECTED_2025
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> ReturnsStore:
+    """Two generated councils, three years each, read and stored as an import would."""
+    from whatworks.returns import imports, synthetic
+
+    folder = tmp_path_factory.mktemp("generated")
+    councils = ["E09000003", "E06000001"]
+    synthetic.write_returns(synthetic.generate(councils, range(2023, 2026), 7), folder / "files")
+    store = ReturnsStore(folder / "store")
+    for la in councils:
+        for year in range(2023, 2026):
+            report = imports.validate([folder / "files" / la / str(year)], year, b"k" * 32)
+            assert not report.blocking
+            tables, _, _ = imports.canonical_tables(report, la)
+            store.write(la, year, tables, {})
+    return store
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_and_duckdb_agree_on_generated_councils(generated: ReturnsStore) -> None:
+    councils = ["E09000003", "E06000001"]
+    on_duckdb = measures.compute(generated, councils, Period.year(2025), "duckdb")
+    on_spark = measures.compute(generated, councils, Period.year(2025), "spark")
+    assert [r.as_dict() for r in on_spark] == [r.as_dict() for r in on_duckdb]
+    assert {r.measure.id for r in on_duckdb if r.status == "value"} == {
+        m.id for m in measures.MEASURES
+    }

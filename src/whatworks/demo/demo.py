@@ -1,17 +1,26 @@
-"""Build the demo data folder: migrations, places, every bundled published file, and demo
-organisations and users. Running it again changes nothing and prints no passwords.
+"""Build the demo data folder: migrations, places, every bundled published file, demo
+organisations and users, and several years of generated returns for one demo council.
+Running it again changes nothing and prints no passwords.
 """
 
 from __future__ import annotations
 
 import secrets
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from whatworks.config import Settings
+from whatworks.core.audit import Actor
 from whatworks.core.auth import create_user, get_or_create_organisation
+from whatworks.core.db import transaction
 from whatworks.core.models import User
+from whatworks.places.places import local_authority
+from whatworks.store import session_factory
 
 #: (username, full name, role, organisation, kind, LA code)
 DEMO_USERS = (
@@ -62,3 +71,48 @@ def create_demo_users(session: Session) -> list[NewUser]:
         create_user(session, username, password, role, full_name, org)
         created.append(NewUser(username, role, org_name, password))
     return created
+
+
+#: The demo council whose generated returns the demo folder holds, and their years.
+DEMO_COUNCIL = "E09000003"
+DEMO_YEARS = tuple(range(2021, 2026))
+DEMO_SEED = 2026
+
+
+def import_demo_returns(
+    chosen: Settings, on_year: Callable[[int], None] | None = None
+) -> list[int]:
+    """Generate the demo council's returns and import them, year by year, computing each
+    year's measures; does nothing when the council already has returns. Returns the
+    years imported."""
+    from whatworks.returns import imports, measures, synthetic
+    from whatworks.returns.pseudonymise import load_or_create_key
+    from whatworks.returns.service import compute_and_save, returns_store
+
+    store = returns_store(chosen)
+    if store.years(DEMO_COUNCIL):
+        return []
+    actor = Actor("demo")
+    factory = session_factory(chosen)
+    key = load_or_create_key(chosen.data_dir)
+    with tempfile.TemporaryDirectory(prefix="whatworks-demo-") as folder:
+        generated = synthetic.generate([DEMO_COUNCIL], DEMO_YEARS, DEMO_SEED)
+        synthetic.write_returns(generated, Path(folder))
+        with factory() as session:
+            council = local_authority(session, DEMO_COUNCIL)
+            session.expunge(council)
+        for year in DEMO_YEARS:
+            with transaction(factory) as session:
+                imports.import_return(
+                    session,
+                    store,
+                    key,
+                    council,
+                    year,
+                    [Path(folder) / DEMO_COUNCIL / str(year)],
+                    actor,
+                )
+            compute_and_save(chosen, council, measures.Period.year(year), actor)
+            if on_year:
+                on_year(year)
+    return list(DEMO_YEARS)

@@ -149,7 +149,8 @@ def cin_tables(children: Iterable[dict[str, Any]], la: str, year: int) -> dict[s
                     }
                 )
             for plan in referral.get("cp_plans", []):
-                previous = str(plan.get("previous_plans") or "").strip()
+                given = plan.get("previous_plans")
+                previous = "" if given is None else str(given).strip()
                 rows["cin_cp_plans"].append(
                     {
                         **key,

@@ -220,6 +220,27 @@ class Imported:
     rule_failures: int
 
 
+def canonical_tables(
+    report: Report, la_code: str
+) -> tuple[dict[str, pa.Table], dict[str, int], set[str]]:
+    """A validated return as canonical tables, with the rows of each family and the
+    children (pseudonyms) it holds."""
+    tables: dict[str, pa.Table] = {}
+    families: dict[str, int] = {}
+    children: set[str] = set()
+    if report.tables:
+        for name, table in report.tables.items():
+            tables[name] = canonical.ssda903_table(name, table.rows, la_code, report.year)
+            children.update(row["CHILD"] for row in table.rows if row.get("CHILD"))
+        families["ssda903"] = sum(t.num_rows for t in tables.values())
+    if report.census is not None:
+        cin_tables = canonical.cin_tables(report.census.children, la_code, report.year)
+        tables.update(cin_tables)
+        families["cin"] = sum(t.num_rows for t in cin_tables.values())
+        children.update(c["child"] for c in report.census.children if c.get("child"))
+    return tables, families, children
+
+
 def import_return(
     session: Session,
     store: ReturnsStore,
@@ -237,22 +258,10 @@ def import_return(
         raise ReturnRejected(report, strict)
     if not report.tables and report.census is None:
         raise ReturnRejected(report, strict)
-    tables: dict[str, pa.Table] = {}
-    families: dict[str, int] = {}
-    children: set[str] = set()
+    tables, families, children = canonical_tables(report, la.new_la_code)
     files_of: dict[str, list[dict[str, Any]]] = {"ssda903": [], "cin": []}
     for entry in report.files:
         files_of["cin" if entry.table == "cin census" else "ssda903"].append(entry.as_dict())
-    if report.tables:
-        for name, table in report.tables.items():
-            tables[name] = canonical.ssda903_table(name, table.rows, la.new_la_code, year)
-            children.update(row["CHILD"] for row in table.rows if row.get("CHILD"))
-        families["ssda903"] = sum(t.num_rows for t in tables.values())
-    if report.census is not None:
-        cin_tables = canonical.cin_tables(report.census.children, la.new_la_code, year)
-        tables.update(cin_tables)
-        families["cin"] = sum(t.num_rows for t in cin_tables.values())
-        children.update(c["child"] for c in report.census.children if c.get("child"))
     failures = len(report.rule_failures)
     for family, rows in families.items():
         session.add(

@@ -250,10 +250,10 @@ def read_table(path: Path, year: int, key: bytes, max_bytes: int = MAX_BYTES) ->
             known = seen[column_name].get(cell)
             if known is None:
                 known = seen[column_name][cell] = _typed(column, cell, key)
-            value, error = known
-            if error:
+            value, wrong = known
+            if wrong:
                 table.problems.append(
-                    Problem(name, line, child, column_name, f"{column_name}: {error}")
+                    Problem(name, line, child, column_name, f"{column_name}: {wrong}")
                 )
             row[column_name] = value
         if child and row.get("CHILD"):
