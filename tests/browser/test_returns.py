@@ -4,54 +4,12 @@ no sideways scrolling at 320 pixels."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from whatworks.returns import specs
-
 pytestmark = pytest.mark.browser
-
-HEADER = [
-    {"CHILD": "B100", "SEX": "M", "DOB": "01/05/2012", "ETHNIC": "WBRI", "UPN": "A123456789012"},
-    {"CHILD": "B200", "SEX": "F", "DOB": "01/01/2010", "ETHNIC": "WBRI", "UPN": "B123456789012"},
-]
-EPISODES = [
-    {
-        "CHILD": "B100",
-        "DECOM": "01/05/2024",
-        "RNE": "S",
-        "LS": "C2",
-        "CIN": "N1",
-        "PLACE": "U4",
-        "PLACE_PROVIDER": "PR1",
-        "HOME_POST": "N3 1AB",
-        "PL_POST": "N3 2CD",
-    },
-    {
-        "CHILD": "B200",
-        "DECOM": "01/01/2022",
-        "RNE": "S",
-        "LS": "C2",
-        "CIN": "N2",
-        "PLACE": "U1",
-        "PLACE_PROVIDER": "PR1",
-        "HOME_POST": "N3 1AB",
-        "PL_POST": "N3 2CD",
-    },
-]
-
-
-def write(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
-    path = folder / f"{name}.csv"
-    columns = [c.name for c in specs.tables(2025)[name]]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def reflows(tab: Any) -> None:
@@ -61,8 +19,9 @@ def reflows(tab: Any) -> None:
     tab.page.set_viewport_size({"width": 1024, "height": 800})
 
 
-def test_check_then_import_a_return(axe_tab: Any, tmp_path: Path) -> None:
-    files = [write(tmp_path, "header", HEADER), write(tmp_path, "episodes", EPISODES)]
+def test_check_then_import_a_return(axe_tab: Any, tmp_path: Path, return_files: Any) -> None:
+    folder = return_files.write(tmp_path / "return")
+    files = [folder / "header.csv", folder / "episodes.csv"]
     page = axe_tab.page
     axe_tab.sign_in_as_admin(next_path="/returns")
     assert page.url == axe_tab.site.url("/returns")

@@ -14,48 +14,8 @@ from sqlalchemy import select
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
 from whatworks.core.models import AuditEvent
-from whatworks.returns import specs
 
 PASSWORD = "a long test password"
-HEADER = [
-    {"CHILD": "A100", "SEX": "M", "DOB": "01/05/2012", "ETHNIC": "WBRI", "UPN": "A123456789012"},
-    {"CHILD": "A200", "SEX": "F", "DOB": "01/01/2010", "ETHNIC": "WBRI", "UPN": "B123456789012"},
-]
-EPISODES = [
-    {
-        "CHILD": "A100",
-        "DECOM": "01/05/2024",
-        "RNE": "S",
-        "LS": "C2",
-        "CIN": "N1",
-        "PLACE": "U4",
-        "PLACE_PROVIDER": "PR1",
-        "HOME_POST": "N3 1AB",
-        "PL_POST": "N3 2CD",
-    },
-    {
-        "CHILD": "A200",
-        "DECOM": "01/01/2022",
-        "RNE": "S",
-        "LS": "C2",
-        "CIN": "N2",
-        "PLACE": "U1",
-        "PLACE_PROVIDER": "PR1",
-        "DEC": "01/02/2025",
-        "REC": "E4A",
-        "HOME_POST": "N3 1AB",
-        "PL_POST": "N3 2CD",
-    },
-]
-
-
-def table_csv(name: str, rows: list[dict[str, str]], year: int = 2025) -> bytes:
-    out = io.StringIO()
-    columns = [c.name for c in specs.tables(year)[name]]
-    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
 
 
 @pytest.fixture
@@ -78,21 +38,25 @@ def upload(client, csrf_from, action: str, files: list[tuple[str, bytes]], query
     )
 
 
-GOOD = [
-    ("header.csv", table_csv("header", HEADER)),
-    ("episodes.csv", table_csv("episodes", EPISODES)),
-]
+@pytest.fixture
+def good(return_files, tmp_path: Path) -> list[tuple[str, bytes]]:
+    """A sound return: A100 looked after at 31 March 2025, A200 since 2022, A300 went
+    home in January."""
+    folder = return_files.write(tmp_path / "good")
+    return [(name, (folder / name).read_bytes()) for name in ("header.csv", "episodes.csv")]
 
 
-def test_check_import_and_see_measures(client, councils, sign_in, csrf_from, sessions) -> None:
+def test_check_import_and_see_measures(
+    client, councils, sign_in, csrf_from, sessions, good
+) -> None:
     assert client.get("/returns").status_code == 401
     sign_in(client, "barnet", PASSWORD)
     page = client.get("/returns")
     assert page.status_code == 200 and "Upload a year" in page.text
-    checked = upload(client, csrf_from, "validate", GOOD)
+    checked = upload(client, csrf_from, "validate", good)
     assert checked.status_code == 200
     assert "The files can be imported" in checked.text and "episodes.csv" in checked.text
-    imported = upload(client, csrf_from, "import", GOOD)
+    imported = upload(client, csrf_from, "import", good)
     assert imported.status_code == 303
     assert imported.headers["location"] == "/returns/measures?year=2025"
     measures = client.get("/returns/measures?year=2025")
@@ -100,15 +64,15 @@ def test_check_import_and_see_measures(client, councils, sign_in, csrf_from, ses
     assert "Children looked after at the end of the period" in measures.text
     api = client.get("/api/returns/measures?year=2025").json()
     values = {v["indicator_id"]: v for v in api["values"]}
-    assert values["cla_count"]["value"] == 1  # A100; A200 went home on 1 February 2025
+    assert values["cla_count"]["value"] == 2  # A100, A200; A300 went home in January
     assert values["cla_ceased"]["value"] == 1
     assert api["source"] == "computed from returns"
     as_csv = client.get("/api/returns/measures?year=2025&format=csv")
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert {r["indicator_id"]: r["value"] for r in rows}["cla_count"] == "1.0"
+    assert {r["indicator_id"]: r["value"] for r in rows}["cla_count"] == "2.0"
     in_year = client.get("/api/returns/measures?as_at=2024-12-31").json()
-    assert {v["indicator_id"]: v["value"] for v in in_year["values"]}["cla_count"] == 2
+    assert {v["indicator_id"]: v["value"] for v in in_year["values"]}["cla_count"] == 3
     listed = client.get("/api/returns").json()
     assert [y["year"] for y in listed["years"]] == [2025]
     with sessions() as session:
@@ -119,11 +83,12 @@ def test_check_import_and_see_measures(client, councils, sign_in, csrf_from, ses
 
 
 def test_a_bad_file_is_reported_by_row_child_and_field_and_nothing_is_stored(
-    client, councils, sign_in, csrf_from
+    client, councils, sign_in, csrf_from, return_files, tmp_path
 ) -> None:
     sign_in(client, "barnet", PASSWORD)
-    bad = [dict(EPISODES[0], DECOM="2024-05-01"), EPISODES[1]]
-    files = [GOOD[0], ("episodes.csv", table_csv("episodes", bad))]
+    bad = [dict(return_files.episodes[0], DECOM="2024-05-01"), *return_files.episodes[1:]]
+    folder = return_files.write(tmp_path / "bad", header=return_files.header, episodes=bad)
+    files = [(name, (folder / name).read_bytes()) for name in ("header.csv", "episodes.csv")]
     refused = upload(client, csrf_from, "import", files)
     assert refused.status_code == 400
     assert "The return was not imported" in refused.text
@@ -144,10 +109,10 @@ def test_a_bad_file_is_reported_by_row_child_and_field_and_nothing_is_stored(
 
 
 def test_only_the_councils_own_analysts_see_its_returns(
-    client, councils, sign_in, csrf_from
+    client, councils, sign_in, csrf_from, good
 ) -> None:
     sign_in(client, "barnet", PASSWORD)
-    assert upload(client, csrf_from, "import", GOOD).status_code == 303
+    assert upload(client, csrf_from, "import", good).status_code == 303
     client.cookies.clear()
     sign_in(client, "leeds", PASSWORD)
     assert client.get("/returns?la=E09000003").status_code == 403
@@ -172,11 +137,11 @@ def test_an_upload_without_files_or_with_a_huge_one_is_refused(
     assert big.status_code == 400 and "larger than" in big.text
 
 
-def test_upload_needs_a_csrf_token(client, councils, sign_in, tmp_path: Path) -> None:
+def test_upload_needs_a_csrf_token(client, councils, sign_in, good) -> None:
     sign_in(client, "barnet", PASSWORD)
     response = client.post(
         "/returns/upload",
         data={"year": "2025"},
-        files=[("files", ("header.csv", GOOD[0][1], "text/csv"))],
+        files=[("files", ("header.csv", good[0][1], "text/csv"))],
     )
     assert response.status_code == 403
