@@ -15,8 +15,11 @@ DOCS = ROOT / "docs"
 
 
 def commands(group: object, prefix: str = "whatworks") -> dict[str, object]:
+    """Every command by its path; a group that runs on its own (`whatworks demo`) too."""
     found = {}
     if hasattr(group, "commands"):
+        if getattr(group, "invoke_without_command", False):
+            found[prefix] = group
         for name, command in group.commands.items():
             found.update(commands(command, f"{prefix} {name}"))
     else:
