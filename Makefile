@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/place_page.py
 	$(BIN)/python benchmarks/scorecards.py
 	$(BIN)/python benchmarks/scorecard_load.py
+	$(BIN)/python benchmarks/returns.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -126,7 +126,10 @@ def test_python_m_whatworks_demo_builds_once_then_changes_nothing(tmp_path: Path
     assert "2021 to 2025 generated, imported and measured" in first.stdout
     assert "E09000003 already has returns" in second.stdout
     stored = tmp_path / "demo" / "analytics" / "returns" / "E09000003"
-    assert sorted(p.name for p in stored.iterdir()) == [str(y) for y in range(2021, 2026)]
+    assert sorted(p.name for p in stored.iterdir()) == [
+        *(str(y) for y in range(2021, 2026)),
+        "history",  # the years stitched into one history
+    ]
 
 
 def test_demo_generate_writes_the_same_files_for_the_same_seed(tmp_path: Path) -> None:

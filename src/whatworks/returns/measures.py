@@ -228,8 +228,12 @@ def referrals(t: Tables, p: Period) -> Any:
 
 
 def rereferrals(t: Tables, p: Period) -> Any:
-    """Referrals in the period within 12 months of the child's previous referral."""
+    """Referrals in the period within 12 months of the child's previous referral. Only
+    referrals from a year before the period can be that previous one: the window is
+    computed over those (an older previous referral is not within 12 months either way)."""
     rows = t["cin_referrals"]
+    earliest = years_before(p.start, 1) - timedelta(days=1)
+    rows = rows.filter(rows.referral_date.between(_day(earliest), _day(p.end)))
     ordered = ibis.window(group_by=["la", "child"], order_by="referral_date")
     rows = rows.mutate(_previous=rows.referral_date.lag().over(ordered))
     in_period = rows.filter(_in(rows.referral_date, p))
@@ -264,11 +268,11 @@ def cpp_subsequent(t: Tables, p: Period) -> Any:
     """Plans starting in the period that are a second or subsequent plan: the census says
     so (NumberOfPreviousCPP above 0), or the child has an earlier plan in the history."""
     plans = t["cin_cp_plans"]
-    ordered = ibis.window(group_by=["la", "child"], order_by="plan_start")
-    plans = plans.mutate(_previous=plans.plan_start.lag().over(ordered))
-    starting = plans.filter(_in(plans.plan_start, p))
+    first = plans.group_by(["la", "child"]).agg(_first=plans.plan_start.min())
+    starting = plans.filter(_in(plans.plan_start, p)).join(first, ["la", "child"])
     return _share(
-        starting, starting._previous.notnull() | (ibis.coalesce(starting.previous_plans, 0) > 0)
+        starting,
+        (starting.plan_start > starting._first) | (ibis.coalesce(starting.previous_plans, 0) > 0),
     )
 
 
@@ -327,9 +331,9 @@ def social_worker_changes(t: Tables, p: Period) -> Any:
     """Changes of social worker in the period per child looked after at its end: each
     social worker episode starting in the period that follows an earlier one."""
     rows = t["social_worker"]
-    ordered = ibis.window(group_by=["la", "child"], order_by="sw_decom")
-    rows = rows.mutate(_previous=rows.sw_decom.lag().over(ordered))
-    changes = rows.filter(_in(rows.sw_decom, p) & rows._previous.notnull())
+    first = rows.group_by(["la", "child"]).agg(_first=rows.sw_decom.min())
+    starting = rows.filter(_in(rows.sw_decom, p)).join(first, ["la", "child"])
+    changes = starting.filter(starting.sw_decom > starting._first)
     per_child = changes.group_by(["la", "child"]).agg(_changes=changes.count())
     children = _children_at_end(t, p).left_join(per_child, ["la", "child"])
     children = children.select("la", _changes=ibis.coalesce(children._changes, 0))

@@ -7,6 +7,13 @@ each part came from (name, size, SHA-256), when and by whom it was imported. A y
 written into a staging folder and moved into place with one rename, so a reader sees the
 old year or the new one, never half of either; a failed import leaves nothing behind.
 
+Beside the years, `<new_la_code>/history/<table>.parquet` holds the council's tables
+stitched across all its years (the rule below), rebuilt whenever one of its years is
+written, so that measures read one stitched file per council and table instead of
+stitching every year again on every request. `history/manifest.json` names the years'
+manifests it was built from (their SHA-256): a history that does not match the years on
+disk (a write interrupted between the two renames) is rebuilt before it is read.
+
 Stitching (how returns of several years become one history):
 - Each return is authoritative for its own collection year, 1 April to 31 March, and for
   everything open during it. Rows of an older return that began before the next newer
@@ -25,6 +32,7 @@ Stitching (how returns of several years become one history):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,7 +46,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from whatworks.core.analytics import read_parquet
+from whatworks.core.analytics import connect, read_parquet
 from whatworks.returns import canonical
 
 #: Event tables: the columns that identify a row (the child first, the event's start
@@ -57,6 +65,8 @@ EVENTS: dict[str, tuple[tuple[str, ...], str | None]] = {
 PER_CHILD = ("header", "uasc", "cin_children", "prev_perm")
 PER_YEAR = ("oc2", "oc3")
 FAMILIES = {"ssda903": canonical.SSDA903_TABLES, "cin": canonical.CIN_TABLES}
+#: The folder of a council's stitched tables, beside its years.
+HISTORY = "history"
 
 
 def year_start(year: int) -> date:
@@ -144,6 +154,58 @@ class ReturnsStore:
             shutil.rmtree(retired, ignore_errors=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        self.rebuild_history(la)
+        return target
+
+    def _history_dir(self, la: str) -> Path:
+        return self.root / la / HISTORY
+
+    def _sources(self, la: str) -> dict[str, str]:
+        """Each stored year of a council and the SHA-256 of its manifest."""
+        return {
+            str(year): hashlib.sha256(
+                (self._year_dir(la, year) / "manifest.json").read_bytes()
+            ).hexdigest()
+            for year in self.years(la)
+        }
+
+    def history_current(self, la: str) -> bool:
+        """Whether the council's stitched history was built from the years now stored."""
+        manifest = self._history_dir(la) / "manifest.json"
+        if not manifest.exists():
+            return False
+        return bool(json.loads(manifest.read_text()).get("sources") == self._sources(la))
+
+    def rebuild_history(self, la: str, backend: Any = None) -> Path:
+        """Stitch one council's stored years into `history/` (the rule in this module's
+        docstring), written aside and moved into place with one rename."""
+        target = self._history_dir(la)
+        sources = self._sources(la)
+        staging = self.root / ".staging" / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            con = backend if backend is not None else connect("duckdb")
+            cutoffs = _cutoffs_table(self.cutoffs([la]))
+            for name in canonical.TABLES:
+                schema = canonical.schemas()[name]
+                files = self.files(name, [la])
+                path = staging / f"{name}.parquet"
+                if not files:
+                    pq.write_table(canonical.empty(name), path)
+                    continue
+                table = read_parquet(con, files, f"{name}_{uuid.uuid4().hex[:8]}")
+                rows = con.to_pyarrow(stitch(name, table, cutoffs).order_by(_order(name)))
+                pq.write_table(rows.select(schema.names).cast(schema), path)
+            (staging / "manifest.json").write_text(
+                json.dumps({"la": la, "sources": sources}, indent=2)
+            )
+            retired = self.root / ".staging" / f"old-{uuid.uuid4().hex}"
+            if target.exists():
+                os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
     def files(self, name: str, councils: list[str] | None = None) -> list[Path]:
@@ -166,26 +228,56 @@ class ReturnsStore:
         return rows
 
     def stitched(self, backend: Any, councils: list[str] | None = None) -> dict[str, Any]:
-        """Every canonical table as one Ibis table per table name, stitched across years."""
+        """Every canonical table as one Ibis table per table name, stitched across years:
+        the councils' stored histories (rebuilt first where out of date)."""
         chosen = councils if councils is not None else self.councils()
-        tag = uuid.uuid4().hex[:8]
-        cutoffs = ibis.memtable(
-            pa.Table.from_pylist(
-                self.cutoffs(chosen),
-                schema=pa.schema(
-                    [("la", pa.string()), ("return_year", pa.int16()), ("cutoff", pa.date32())]
-                ),
-            )
+        stored = [la for la in chosen if self.years(la)]
+        for la in stored:
+            if not self.history_current(la):
+                self.rebuild_history(la)
+        return _Histories(backend, [self._history_dir(la) for la in stored])
+
+
+class _Histories(dict[str, Any]):
+    """The stitched tables by name, each registered with the backend when first used (a
+    request for a few measures reads only their tables)."""
+
+    def __init__(self, backend: Any, folders: list[Path]) -> None:
+        super().__init__()
+        self.backend = backend
+        self.folders = folders
+        self.tag = uuid.uuid4().hex[:8]
+
+    def __missing__(self, name: str) -> Any:
+        if name not in canonical.TABLES:
+            raise KeyError(name)
+        if self.folders:
+            files = [folder / f"{name}.parquet" for folder in self.folders]
+            table = read_parquet(self.backend, files, f"{name}_{self.tag}")
+        else:
+            table = ibis.memtable(canonical.empty(name))
+        self[name] = table
+        return table
+
+
+def _cutoffs_table(rows: list[dict[str, Any]]) -> Any:
+    return ibis.memtable(
+        pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [("la", pa.string()), ("return_year", pa.int16()), ("cutoff", pa.date32())]
+            ),
         )
-        result = {}
-        for name in canonical.TABLES:
-            files = self.files(name, chosen)
-            if files:
-                table = read_parquet(backend, files, f"{name}_{tag}")
-            else:
-                table = ibis.memtable(canonical.empty(name))
-            result[name] = stitch(name, table, cutoffs)
-        return result
+    )
+
+
+def _order(name: str) -> list[str]:
+    """Rows of a stitched table in a stable order: by child, then the event's start."""
+    if name in PER_YEAR:
+        return ["return_year", "child"]
+    if name in PER_CHILD:
+        return ["child"]
+    return list(EVENTS[name][0])
 
 
 def stitch(name: str, table: Any, cutoffs: Any) -> Any:
