@@ -2,10 +2,18 @@
 
 from whatworks.core import models as core_models
 from whatworks.core.db import Base
+from whatworks.evidence import models as evidence_models
 from whatworks.outcomes import models as outcomes_models
 from whatworks.places import models as places_models
 from whatworks.returns import models as returns_models
 
 metadata = Base.metadata
 
-__all__ = ["core_models", "metadata", "outcomes_models", "places_models", "returns_models"]
+__all__ = [
+    "core_models",
+    "evidence_models",
+    "metadata",
+    "outcomes_models",
+    "places_models",
+    "returns_models",
+]
