@@ -91,20 +91,22 @@ def empty(name: str) -> pa.Table:
 
 
 def ssda903_table(name: str, rows: Iterable[dict[str, Any]], la: str, year: int) -> pa.Table:
-    """Rows as read by `ssda903.read_table` as a canonical table."""
+    """Rows as read by `ssda903.read_table` as a canonical table, built column by column."""
     schema = schemas()[name]
-    records = []
-    for row in rows:
-        record: dict[str, Any] = {"la": la, "return_year": year}
-        for key, value in row.items():
-            if key == "_row":
-                continue
-            column = key.lower()
-            if column == "sex" and value is not None:
-                value = SEX.get(str(value), value)
-            record[column] = value
-        records.append(record)
-    return pa.Table.from_pylist(records, schema=schema)
+    rows = list(rows)
+    columns: dict[str, Any] = {
+        "la": pa.array([la] * len(rows), pa.string()),
+        "return_year": pa.array([year] * len(rows), schema.field("return_year").type),
+    }
+    for field in schema:
+        if field.name in columns:
+            continue
+        key = field.name.upper()
+        values = [row.get(key) for row in rows]
+        if field.name == "sex":
+            values = [None if v is None else SEX.get(str(v), v) for v in values]
+        columns[field.name] = pa.array(values, field.type)
+    return pa.Table.from_arrays(list(columns.values()), schema=schema)
 
 
 def _nfa(text: str) -> bool | None:

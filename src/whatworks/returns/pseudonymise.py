@@ -53,4 +53,4 @@ def pseudonym(key: bytes, kind: str, value: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown kind of identifier {kind!r}")
     message = f"{kind}\x1f{normalise(kind, value)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
+    return hmac.digest(key, message, hashlib.sha256).hex()[:20]

@@ -41,7 +41,9 @@ class Column:
 
 def _read(name: str) -> dict[str, Any]:
     text = files("whatworks.returns").joinpath("specs", name).read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    # libyaml's loader where it is built in: the same result, several times faster
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded: dict[str, Any] = yaml.load(text, Loader=loader)
     return loaded
 
 
