@@ -62,11 +62,17 @@ app.add_typer(demo_app, name="demo")
 
 @demo_app.callback()
 def demo(context: typer.Context) -> None:
-    """Build the demo data folder: store, places, bundled published data, demo users and a
-    demo council's generated returns."""
+    """Build the demo data folder: store, places, bundled published data, demo users, a
+    demo council's generated returns and the evidence hub (published evidence and labelled
+    demo studies)."""
     if context.invoked_subcommand is not None:
         return
-    from whatworks.demo.demo import DEMO_COUNCIL, create_demo_users, import_demo_returns
+    from whatworks.demo.demo import (
+        DEMO_COUNCIL,
+        create_demo_users,
+        import_demo_returns,
+        seed_demo_evidence,
+    )
     from whatworks.outcomes.published import bundled_files
     from whatworks.places.places import load_bundled
 
@@ -104,6 +110,14 @@ def demo(context: typer.Context) -> None:
         )
     else:
         console.print(f"Returns: {DEMO_COUNCIL} already has returns.")
+    with transaction(factory) as session:
+        evidence = seed_demo_evidence(session)
+    if any(evidence.values()):
+        console.print(
+            "Evidence hub: " + ", ".join(f"{n:,} {what} added" for what, n in evidence.items())
+        )
+    else:
+        console.print("Evidence hub: the published evidence and demo studies are already stored.")
 
 
 @demo_app.command("generate")

@@ -9,6 +9,7 @@ Content Security Policy as a visitor's browser would, the other lets axe-core be
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -71,6 +72,7 @@ class Site:
     """The running app: where it answers and who can sign in to it."""
 
     base_url: str
+    database_url: str = ""
     admin_username: str = "admin"
     admin_password: str = "browser-test-password"
     admin_name: str = "Ada Administrator"
@@ -144,9 +146,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     site = Site(base_url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    site = dataclasses.replace(site, database_url=_build_store(folder, site))
     settings = Settings(
         data_dir=folder,
-        database_url=_build_store(folder, site),
+        database_url=site.database_url,
         secret_key="browser-test-secret-key-not-for-use",
         engine="duckdb",
         secure_cookies=False,

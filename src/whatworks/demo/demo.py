@@ -116,3 +116,15 @@ def import_demo_returns(
             if on_year:
                 on_year(year)
     return list(DEMO_YEARS)
+
+
+def seed_demo_evidence(session: Session) -> dict[str, int]:
+    """Seed the evidence hub: the bundled published evidence and case studies, and the demo
+    intervention, studies and registrations (every one labelled as demo data). Adds only
+    what is missing, so building the demo again adds nothing. Returns how many of each
+    were added."""
+    from whatworks.evidence import seed
+
+    published = seed.seed(session)
+    demo = seed.seed_demo(session)
+    return {key: published.get(key, 0) + demo.get(key, 0) for key in {**published, **demo}}

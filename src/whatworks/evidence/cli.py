@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from whatworks.core.errors import WhatworksError
-from whatworks.evidence import effects
+from whatworks.evidence import effects, tracker
 from whatworks.evidence.plots import (
     METHOD_NAMES,
     RATIO_MEASURES,
@@ -434,5 +435,79 @@ def meta_command(
         print_result(result, studies)
 
 
-# `whatworks evidence tracker` (the learning-from-failure tracker, issue 5 item 5) goes here:
-# @evidence_app.command("tracker"), with --format table|json, documented in docs/cli.md.
+def _outcome_flags(outcomes: dict[str, Any] | None) -> str:
+    if not outcomes:
+        return "-"
+    flags = ["switched"] if outcomes["switched"] else []
+    flags += [f"dropped {n}" for n in outcomes["dropped"]]
+    flags += [f"added {n}" for n in outcomes["added"]]
+    return "; ".join(flags) or "as registered"
+
+
+@evidence_app.command("tracker")
+def tracker_command(
+    as_at: str | None = typer.Option(
+        None, "--as-at", help="Where each registration stood on this date (YYYY-MM-DD)."
+    ),
+    status: str | None = typer.Option(
+        None, "--status", help="Only: ongoing, overdue, reported or 'reported late'."
+    ),
+    output: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """The learning-from-failure tracker: each registered evaluation's status, outcome
+    switching, and reporting rates by organisation and funder (from the store)."""
+    from whatworks.store import session_factory, settings, upgrade_store
+
+    try:
+        if output not in FORMATS:
+            raise WhatworksError(f"--format must be table or json, not {output!r}.")
+        if status is not None and status not in tracker.STATUSES:
+            raise WhatworksError(
+                f"--status must be one of {', '.join(tracker.STATUSES)}, not {status!r}."
+            )
+        try:
+            day = date.fromisoformat(as_at) if as_at else date.today()
+        except ValueError:
+            raise WhatworksError(f"--as-at {as_at!r} is not a date written YYYY-MM-DD.") from None
+    except WhatworksError as error:
+        typer.secho("Error: ", fg=typer.colors.RED, err=True, nl=False)
+        typer.echo(str(error), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    chosen = settings()
+    upgrade_store(chosen)
+    with session_factory(chosen)() as session:
+        report = tracker.report(session, day, cast(tracker.Status | None, status))
+    if output == "json":
+        typer.echo(json.dumps(report, indent=2))
+        return
+    table = Table(title=f"Registered evaluations as at {day.isoformat()}")
+    for column in ("id", "evaluation", "organisation", "results due", "status", "outcomes"):
+        table.add_column(column, justify="right" if column == "id" else "left")
+    for item in report["registrations"]:
+        shown = item["status"]
+        if item["days_overdue"]:
+            shown += f" ({item['days_overdue']} days)"
+        table.add_row(
+            str(item["registration_id"]),
+            item["title"],
+            item["organisation"] or "-",
+            item["due"],
+            shown,
+            _outcome_flags(item["outcomes"]),
+        )
+    console.print(table)
+    for by, rates in report["reporting_rates"].items():
+        summary = Table(title=f"Reporting rates by {by}")
+        for column in (by, "registrations", "due", "reported", "on time", "overdue", "rate"):
+            summary.add_column(column, justify="left" if column == by else "right")
+        for rate in rates:
+            summary.add_row(
+                rate["group"],
+                str(rate["registrations"]),
+                str(rate["due"]),
+                str(rate["reported"]),
+                str(rate["reported_on_time"]),
+                str(rate["overdue"]),
+                "-" if rate["rate"] is None else f"{100 * rate['rate']:.0f}%",
+            )
+        console.print(summary)

@@ -398,3 +398,19 @@ def failure_library(session: Session, text: str = "", *, include_demo: bool = Tr
     words = [w.casefold() for w in text.split()]
     chosen = [e for e in entries if all(w in e.text().casefold() for w in words)]
     return sorted(chosen, key=lambda e: -(e.year or 0))
+
+
+def report(session: Session, as_at: date, status: Status | None = None) -> dict[str, Any]:
+    """The tracker as at `as_at` (optionally of one status), with reporting rates by
+    organisation and by funder: the JSON of this command and of /api/evidence/tracker."""
+    tracked = tracker(session, as_at, status=status)
+    return {
+        "as_at": as_at.isoformat(),
+        "status": status,
+        "grace_months": GRACE_MONTHS,
+        "registrations": [t.as_dict() for t in tracked],
+        "reporting_rates": {
+            by: [r.as_dict() for r in reporting_rates(tracked, by)]
+            for by in ("organisation", "funder")
+        },
+    }
