@@ -12,6 +12,7 @@ from whatworks.core.cli import db_app, users_app
 from whatworks.core.db import transaction
 from whatworks.core.errors import WhatworksError
 from whatworks.evidence.cli import evidence_app
+from whatworks.impact.cli import impact_app
 from whatworks.outcomes.cli import (
     import_with_progress,
     outcomes_app,
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(returns_app, name="returns")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(impact_app, name="impact")
 console = Console()
 
 

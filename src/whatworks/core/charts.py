@@ -110,10 +110,13 @@ def figure(
         f'<figure class="ww-chart" aria-label="{escape(caption)}">'
         f'<figcaption class="govuk-body govuk-!-font-weight-bold">{escape(caption)}</figcaption>'
         f'<div class="ww-chart__image">{svg}</div>'
+        # On a narrow screen a table with long headings scrolls on its own, not the page.
+        f'<div class="ww-table-scroll" role="region" tabindex="0" '
+        f'aria-label="{escape(caption)}: the figures">'
         f'<table class="govuk-table ww-chart__table"><caption class="govuk-visually-hidden">'
         f"{escape(caption)}: the figures in the chart</caption>"
         f'<thead class="govuk-table__head"><tr class="govuk-table__row">{head}</tr></thead>'
-        f'<tbody class="govuk-table__body">{body}</tbody></table>'
+        f'<tbody class="govuk-table__body">{body}</tbody></table></div>'
         "</figure>"
     )
 

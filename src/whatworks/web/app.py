@@ -15,6 +15,7 @@ from whatworks.config import Settings, load_settings
 from whatworks.core.db import create_db_engine, make_session_factory
 from whatworks.evidence import registration_routes
 from whatworks.evidence import routes as evidence_routes
+from whatworks.impact import routes as impact_routes
 from whatworks.outcomes import measure_routes, plan_routes
 from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         returns_routes.router,
         registration_routes.router,
         evidence_routes.router,
+        impact_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
