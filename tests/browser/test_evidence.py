@@ -95,6 +95,20 @@ def _override_errors(tab: Any) -> None:
     assert tab.page.locator("#reason-error").is_visible()
 
 
+def _demo_economics_and_conditions(tab: Any) -> None:
+    tab.go(f"/evidence/interventions/{DEMO}")
+    for heading in ("Benefits and costs", "Does it depend on the conditions?"):
+        assert tab.page.get_by_role("heading", name=heading, exact=True).is_visible()
+
+
+def _economics_form_errors(tab: Any) -> None:
+    tab.sign_in_as_admin(next_path=f"/evidence/interventions/{DEMO}/economics")
+    tab.page.get_by_label("Value of one unit a year, in pounds").fill("lots")
+    tab.page.get_by_role("button", name="Save the economic case").click()
+    tab.page.locator(".govuk-error-summary").wait_for()
+    assert tab.page.locator("#value_per_unit-error").is_visible()
+
+
 #: How to reach each page checked, by a name that says which page it is.
 VISITS: dict[str, Callable[[Any], None]] = {
     "/evidence": _open("/evidence"),
@@ -113,6 +127,11 @@ VISITS: dict[str, Callable[[Any], None]] = {
     "a study's result form with errors": _result_form_errors,
     "the import page listing a file's problems": _import_errors,
     "the override form with errors": _override_errors,
+    f"/evidence/interventions/{DEMO} (benefits and costs, conditions)": (
+        _demo_economics_and_conditions
+    ),
+    "the economics form as the admin": _as_admin(f"/evidence/interventions/{DEMO}/economics"),
+    "the economics form with errors": _economics_form_errors,
 }
 
 #: GOV.UK Frontend marks each component it starts with a data-<module>-init attribute.

@@ -92,7 +92,7 @@ def test_forest_on_a_difference_scale_has_no_effect_at_zero() -> None:
 def test_forest_table_matches_a_hand_calculation() -> None:
     result = meta(YI, VI, method="FE")
     root = parse(forest_figure("BCG-like example", LABELS, YI, VI, result, metric="RR"))
-    table = root.find("table")
+    table = root.find(".//table")
     assert table is not None
     headers = [th.text for th in table.iter("th") if th.get("scope") == "col"]
     assert headers == ["Study", "Risk ratio", "95% CI lower", "95% CI upper", "Weight"]
@@ -119,7 +119,7 @@ def test_random_effects_weights_use_tau2() -> None:
     root = parse(forest_figure("example", LABELS, YI, VI, result, metric="RR"))
     shares = [1 / (v + result.tau2) for v in VI]
     expected = [f"{100 * s / sum(shares):.1f}%" for s in shares]
-    body = root.find("table/tbody")
+    body = root.find(".//table/tbody")
     assert body is not None
     cells = [tr[-1].text for tr in body][:3]
     assert cells == expected
@@ -151,7 +151,7 @@ def test_funnel_svg_has_a_point_per_study_the_pooled_line_and_the_funnel() -> No
     # standard error 0 at the top: the most precise study (Doncaster) is highest
     ys = [float(p.get("cy") or 0) for p in points]
     assert ys[2] < ys[0] < ys[1]
-    table = parse(funnel_figure("funnel", LABELS, YI, VI, result, metric="RR")).find("table")
+    table = parse(funnel_figure("funnel", LABELS, YI, VI, result, metric="RR")).find(".//table")
     assert table is not None
     body = table.find("tbody")
     assert body is not None

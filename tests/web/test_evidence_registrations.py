@@ -110,7 +110,9 @@ def test_project_page_and_json(client, seeded) -> None:
     assert found["funding_amount"] == 250000
     assert {r["id"] for r in found["registrations"]} >= {seeded["overdue"], seeded["switched"]}
     listed = client.get("/api/evidence/projects?intervention=family-network-meetings-demo").json()
-    assert [p["id"] for p in listed["projects"]] == [project]
+    # the demo council's project first, then the demo trials' sites (seed_demo)
+    assert listed["projects"][0]["id"] == project
+    assert all(p["is_demo"] for p in listed["projects"])
     leeds = client.get("/evidence/projects?la=E08000035")
     assert "Family Valued, Leeds" in leeds.text and "in Barnet (demo)" not in leeds.text
     assert client.get("/evidence/projects/999999").status_code == 404
@@ -401,7 +403,9 @@ def test_another_organisation_is_refused(client, seeded, sign_in, csrf_from, ses
         assert answer.status_code == 403, path
         assert "Only members of the organisation that owns it" in answer.text
     assert client.get(f"/api/evidence/registrations/{registration}").json() == original
-    assert count(sessions, ConditionRating) == 12
+    # the demo council's project keeps its 12 ratings (seed_demo), none added
+    history = client.get(f"/api/evidence/projects/{project}").json()["conditions"]["history"]
+    assert len(history) == 12
     # Its own project, Family Valued in Leeds, it may rate; a researcher may rate any.
     with sessions() as session:
         leeds_project = session.scalar(

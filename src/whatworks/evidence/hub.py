@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whatworks.core.errors import NotFound, WhatworksError
-from whatworks.evidence import access, synthesis
+from whatworks.evidence import access, economic_case, moderators, synthesis
 from whatworks.evidence.economics import CostRating, cost_rating
 from whatworks.evidence.interventions import get_intervention
-from whatworks.evidence.models import RecommendationOverride, Study, StudyResult
+from whatworks.evidence.models import Intervention, RecommendationOverride, Study, StudyResult
 from whatworks.evidence.ratings import (
     Certainty,
     EvidenceLevel,
@@ -84,6 +84,7 @@ class OutcomeEvidence:
     studies: dict[str, str]  # study label -> title
     demo_studies: tuple[str, ...]
     notes: tuple[str, ...]
+    moderators: moderators.ModeratorAnalysis | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class OutcomeEvidence:
             "studies": self.studies,
             "demo_studies": list(self.demo_studies),
             "notes": list(self.notes),
+            "moderators": self.moderators.as_dict() if self.moderators else None,
         }
 
 
@@ -110,6 +112,7 @@ class InterventionEvidence:
     cost: CostRating | None
     benefit_cost_ratio: float | None
     outcomes: tuple[OutcomeEvidence, ...] = field(default=())
+    economics: economic_case.Appraisal | None = None
 
     def outcome(self, name: str) -> OutcomeEvidence:
         for found in self.outcomes:
@@ -131,6 +134,7 @@ class InterventionEvidence:
             "cost": self.cost.as_dict() if self.cost else None,
             "benefit_cost_ratio": self.benefit_cost_ratio,
             "outcomes": [o.as_dict() for o in self.outcomes],
+            "economics": self.economics.as_dict() if self.economics else None,
         }
 
 
@@ -295,6 +299,18 @@ def _assess_outcome(
         studies={study_label(s): s.title for s, _ in chosen},
         demo_studies=tuple(sorted({study_label(s) for s, _ in chosen if s.is_demo})),
         notes=tuple(dict.fromkeys(notes)),
+        moderators=(
+            moderators.analyse(
+                session,
+                outcome,
+                poolable,
+                metric or "GEN",
+                {s.id: study_label(s) for s, _ in poolable},
+                method,
+            )
+            if result_meta is not None
+            else None
+        ),
     )
 
 
@@ -328,8 +344,26 @@ def assess(
         for outcome, pairs in sorted(by_outcome.items())
     )
     return InterventionEvidence(
-        intervention.id, intervention.name, cost, intervention.benefit_cost_ratio, outcomes
+        intervention.id,
+        intervention.name,
+        cost,
+        intervention.benefit_cost_ratio,
+        outcomes,
+        _appraisal(session, intervention, outcomes),
     )
+
+
+def _appraisal(
+    session: Session, intervention: Intervention, outcomes: tuple[OutcomeEvidence, ...]
+) -> economic_case.Appraisal | None:
+    """The benefit-cost of the intervention's economic case from the pooled effect on the
+    outcome it values (docs/methods/economics.md); None when no case is recorded."""
+    case = economic_case.get_case(session, intervention.id)
+    if case is None:
+        return None
+    valued = next((o for o in outcomes if o.outcome == case.outcome), None)
+    meta = valued.synthesis if valued else None
+    return economic_case.appraise(case, intervention, meta, valued.metric if valued else None)
 
 
 def assess_outcome(

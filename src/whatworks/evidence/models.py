@@ -1,6 +1,7 @@
 """Tables of the evidence hub: interventions, projects and their conditions for success,
 pre-registered evaluations (frozen versions), studies and their results, checkpoint
-reviews and recommendation overrides.
+reviews, recommendation overrides, and the economic case and savings claims of an
+intervention.
 
 Registrations and their versions are append-only: the ORM refuses to change or delete a
 row once it is stored, as the audit log does (see `_refuse_change` below). A change to an
@@ -252,6 +253,48 @@ class RecommendationOverride(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(120))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EconomicCase(Base):
+    """What an intervention's benefits are worth, per child, to turn its pooled effect on
+    one outcome into a net present value (docs/methods/economics.md, "On the intervention
+    page"). One per intervention; a researcher corrects it in place, audited."""
+
+    __tablename__ = "economic_case"
+
+    intervention_id: Mapped[str] = mapped_column(ForeignKey("intervention.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(Text)  # the hub's outcome (domain or name)
+    direction: Mapped[str] = mapped_column(String(10))  # "avoided" or "gained"
+    value_unit: Mapped[str] = mapped_column(Text)  # e.g. "child who does not enter care"
+    value_per_unit: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # £ a year per unit
+    value_source: Mapped[str] = mapped_column(Text)
+    baseline: Mapped[float | None] = mapped_column(Float)  # risk without it, 0 to 1
+    baseline_source: Mapped[str] = mapped_column(Text, default="")
+    horizon_years: Mapped[int] = mapped_column(Integer)
+    cost_per_child: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # None: unit cost
+    cost_uncertainty: Mapped[float] = mapped_column(Float)  # half-width, 0.10 is ±10%
+    discount_rate: Mapped[float] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimedSaving(Base):
+    """A savings claim as reported (`economics.SavingsClaim`): amount, basis, source, year.
+    Shown beside the benefit-cost result, never fed into it."""
+
+    __tablename__ = "claimed_saving"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intervention_id: Mapped[str] = mapped_column(ForeignKey("intervention.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # £
+    basis: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    entered_by: Mapped[str] = mapped_column(String(120))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: Any) -> None:

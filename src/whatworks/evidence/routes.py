@@ -5,7 +5,8 @@ results.
 Reads are public. Writes (study and result entry, CSV import, overrides) need a signed-in
 researcher (or administrator); an anonymous visitor is sent to sign in first. Every write
 goes through the domain functions, which check the role again and write the audit log.
-Registrations, projects and the tracker have their pages in `registration_routes`.
+Projects, registrations and the tracker have their pages in `project_routes`,
+`registration_routes` and `tracker_routes`.
 """
 
 from __future__ import annotations
@@ -14,18 +15,27 @@ import io
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from whatworks.core.auth import has_role
 from whatworks.core.errors import ImportProblem, WhatworksError
 from whatworks.core.models import User
-from whatworks.core.web import current_user, db_session, render, verified_form
-from whatworks.evidence import entry_forms, hub, plots, projects, studies, studies_csv, tracker
+from whatworks.core.web import render, verified_form
+from whatworks.evidence import (
+    economic_case,
+    entry_forms,
+    hub,
+    plots,
+    projects,
+    studies,
+    studies_csv,
+    tracker,
+)
+from whatworks.evidence.forms import Db, SignedIn, can_curate, researcher
 from whatworks.evidence.interventions import get_intervention, list_interventions
-from whatworks.evidence.models import Intervention, Study
+from whatworks.evidence.models import ClaimedSaving, Intervention, Study
 from whatworks.evidence.recommendations import WORDINGS
 
 router = APIRouter()
@@ -33,17 +43,6 @@ router = APIRouter()
 MAX_IMPORT_BYTES = 5_000_000
 #: Effects needed for a forest plot, and for a funnel plot.
 FOREST_MIN, FUNNEL_MIN = 2, 3
-
-
-def _researcher(request: Request, user: User | None, back: str) -> User | Response:
-    """The user if they may curate evidence; a redirect to sign in for a visitor; else 403."""
-    if user is None:
-        return RedirectResponse(f"/sign-in?next={quote(back)}", status_code=303)
-    if not has_role(user, "researcher"):
-        raise HTTPException(
-            403, "Only researchers can change the evidence hub. Ask an administrator for access."
-        )
-    return user
 
 
 # ---------------------------------------------------------------------------------------
@@ -82,9 +81,7 @@ def _listing(session: Session, q: str) -> list[dict[str, Any]]:
 
 
 @router.get("/evidence", response_class=HTMLResponse, include_in_schema=False)
-def interventions_page(
-    request: Request, q: str = "", session: Session = Depends(db_session)
-) -> HTMLResponse:
+def interventions_page(request: Request, session: Db, q: str = "") -> HTMLResponse:
     """Every intervention with its headline evidence level and recommendation."""
     return render(
         request, "evidence/interventions.html", q=q, interventions=_listing(session, q.strip())
@@ -92,7 +89,7 @@ def interventions_page(
 
 
 @router.get("/api/evidence/interventions", tags=["evidence"], summary="Interventions")
-def api_interventions(q: str = "", session: Session = Depends(db_session)) -> list[dict[str, Any]]:
+def api_interventions(session: Db, q: str = "") -> list[dict[str, Any]]:
     """Interventions whose name, description or adopters hold every word of `q`, each with
     the outcome of its strongest evidence: level, certainty and recommendation."""
     return _listing(session, q.strip())
@@ -219,8 +216,8 @@ def _intervention_facts(intervention: Intervention) -> dict[str, Any]:
 def intervention_page(
     request: Request,
     slug: str,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> HTMLResponse:
     """One intervention: what it is, each outcome's level, certainty and recommendation
     with the rules that gave them, plots, cost, sites, lessons and contacts."""
@@ -244,7 +241,8 @@ def intervention_page(
         sites=_sites(session, slug),
         studies=studies.list_studies(session, intervention_id=slug),
         failures=[f for f in tracker.failure_library(session) if f.intervention_id == slug],
-        can_edit=user is not None and has_role(user, "researcher"),
+        savings=economic_case.savings_claims(session, slug),
+        can_edit=can_curate(user),
         effect_text=entry_forms.effect_text,
         quote=quote,
     )
@@ -253,16 +251,30 @@ def intervention_page(
 @router.get(
     "/api/evidence/interventions/{slug}", tags=["evidence"], summary="One intervention's evidence"
 )
-def api_intervention(slug: str, session: Session = Depends(db_session)) -> dict[str, Any]:
+def api_intervention(slug: str, session: Db) -> dict[str, Any]:
     """The hub's assessment of every outcome (level, certainty, recommendation, effects and
-    synthesis, with the rules and notes), the intervention's description, its sites and
-    the history of recommendation overrides."""
+    synthesis, with the rules and notes, and whether the effect depends on the region or
+    the conditions for success), the benefit-cost of its economic case, the intervention's
+    description, its sites, its savings claims and the history of recommendation
+    overrides."""
     intervention = get_intervention(session, slug)
     return {
         **hub.assess(session, slug).as_dict(),
         "intervention": _intervention_facts(intervention),
         "sites": _sites(session, slug),
         "override_history": _overrides(session, slug),
+        "savings_claims": [_claim(c) for c in economic_case.savings_claims(session, slug)],
+    }
+
+
+def _claim(row: ClaimedSaving) -> dict[str, Any]:
+    return {
+        "amount": float(row.amount),
+        "basis": row.basis,
+        "source": row.source,
+        "year": row.year,
+        "is_demo": row.is_demo,
+        "entered_by": row.entered_by,
     }
 
 
@@ -304,11 +316,11 @@ def override_form(
     request: Request,
     slug: str,
     outcome: str,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> Response:
     """The form to replace (or restore) the derived recommendation for one outcome."""
-    allowed = _researcher(request, user, request.url.path)
+    allowed = researcher(user, request.url.path)
     if isinstance(allowed, Response):
         return allowed
     return _override_page(request, session, slug, outcome, {}, {})
@@ -321,11 +333,11 @@ async def override(
     request: Request,
     slug: str,
     outcome: str,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> Response:
     """Record a researcher's override (or its withdrawal) with the reason."""
-    allowed = _researcher(request, user, request.url.path)
+    allowed = researcher(user, request.url.path)
     if isinstance(allowed, Response):
         return allowed
     form = await verified_form(request)
@@ -378,12 +390,12 @@ def _new_study_page(
 @router.get("/evidence/studies/new", response_class=HTMLResponse, include_in_schema=False)
 def new_study_form(
     request: Request,
+    user: SignedIn,
+    session: Db,
     intervention: str = "",
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
 ) -> Response:
     """The form to enter a study."""
-    allowed = _researcher(request, user, "/evidence/studies/new")
+    allowed = researcher(user, "/evidence/studies/new")
     if isinstance(allowed, Response):
         return allowed
     return _new_study_page(request, session, {}, {"intervention_id": intervention})
@@ -392,11 +404,11 @@ def new_study_form(
 @router.post("/evidence/studies/new", include_in_schema=False)
 async def new_study(
     request: Request,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> Response:
     """Enter a study; on any problem, the form again with every problem and nothing stored."""
-    allowed = _researcher(request, user, "/evidence/studies/new")
+    allowed = researcher(user, "/evidence/studies/new")
     if isinstance(allowed, Response):
         return allowed
     form = await verified_form(request)
@@ -437,7 +449,7 @@ def _study_page(
         study=study,
         intervention=intervention,
         results=[entry_forms.result_dict(r) for r in study.results],
-        can_edit=user is not None and has_role(user, "researcher"),
+        can_edit=can_curate(user),
         errors=errors,
         values=values,
         directions=studies.DIRECTIONS,
@@ -455,15 +467,15 @@ def _study_page(
 def study_page(
     request: Request,
     study_id: int,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> HTMLResponse:
     """One study with its results as reported, and (for researchers) the form to add one."""
     return _study_page(request, session, user, study_id, {}, {})
 
 
 @router.get("/api/evidence/studies/{study_id:int}", tags=["evidence"], summary="One study")
-def api_study(study_id: int, session: Session = Depends(db_session)) -> dict[str, Any]:
+def api_study(study_id: int, session: Db) -> dict[str, Any]:
     """A study's fields and its results: direction, significance, the text as published,
     and the effect with its variance and 95% confidence interval where there is one."""
     return _study_dict(studies.get_study(session, study_id))
@@ -473,12 +485,12 @@ def api_study(study_id: int, session: Session = Depends(db_session)) -> dict[str
 async def add_result(
     request: Request,
     study_id: int,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> Response:
     """Add a result to a study, its effect entered directly or from raw figures."""
     back = f"/evidence/studies/{study_id}"
-    allowed = _researcher(request, user, back)
+    allowed = researcher(user, back)
     if isinstance(allowed, Response):
         return allowed
     studies.get_study(session, study_id)
@@ -502,9 +514,7 @@ async def add_result(
 
 
 @router.get("/evidence/studies.csv", include_in_schema=False)
-def studies_csv_export(
-    intervention: str | None = None, session: Session = Depends(db_session)
-) -> Response:
+def studies_csv_export(session: Db, intervention: str | None = None) -> Response:
     """Every study result (or one intervention's) in the columns the import reads."""
     if intervention:
         get_intervention(session, intervention)
@@ -538,9 +548,9 @@ def _import_page(
 
 
 @router.get("/evidence/studies/import", response_class=HTMLResponse, include_in_schema=False)
-def import_form(request: Request, user: User | None = Depends(current_user)) -> Response:
+def import_form(request: Request, user: SignedIn) -> Response:
     """The form to upload a studies file."""
-    allowed = _researcher(request, user, "/evidence/studies/import")
+    allowed = researcher(user, "/evidence/studies/import")
     if isinstance(allowed, Response):
         return allowed
     return _import_page(request, [])
@@ -549,11 +559,11 @@ def import_form(request: Request, user: User | None = Depends(current_user)) -> 
 @router.post("/evidence/studies/import", include_in_schema=False)
 async def import_upload(
     request: Request,
-    user: User | None = Depends(current_user),
-    session: Session = Depends(db_session),
+    user: SignedIn,
+    session: Db,
 ) -> Response:
     """Import every study in the file, or nothing: on any problem, each is listed."""
-    allowed = _researcher(request, user, "/evidence/studies/import")
+    allowed = researcher(user, "/evidence/studies/import")
     if isinstance(allowed, Response):
         return allowed
     form = await verified_form(request)
@@ -586,9 +596,7 @@ async def import_upload(
 
 
 @router.get("/evidence/failures", response_class=HTMLResponse, include_in_schema=False)
-def failures_page(
-    request: Request, q: str = "", session: Session = Depends(db_session)
-) -> HTMLResponse:
+def failures_page(request: Request, session: Db, q: str = "") -> HTMLResponse:
     """Null and negative results and stopped evaluations, with what was learned."""
     return render(
         request, "evidence/failures.html", q=q, lessons=tracker.failure_library(session, q)
@@ -596,7 +604,7 @@ def failures_page(
 
 
 @router.get("/api/evidence/failures", tags=["evidence"], summary="Null and negative results")
-def api_failures(q: str = "", session: Session = Depends(db_session)) -> list[dict[str, Any]]:
+def api_failures(session: Db, q: str = "") -> list[dict[str, Any]]:
     """The failure library: null and negative results and stopped evaluations holding every
     word of `q`, newest first, each with its lessons, caveats, source and confidence."""
     return [lesson.as_dict() for lesson in tracker.failure_library(session, q)]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from whatworks.core.audit import Actor
 from whatworks.core.auth import get_or_create_organisation
-from whatworks.evidence import projects, registrations, studies
+from whatworks.evidence import demo_seed, projects, registrations, studies
 from whatworks.evidence.interventions import create_intervention, slugify
 from whatworks.evidence.models import Intervention, Project, Study, StudyResult
 from whatworks.evidence.registrations import Checkpoint, EvaluationPlan, OutcomeMeasure
@@ -518,9 +518,10 @@ DEMO_TRIALS = (
 
 
 def seed_demo(session: Session) -> dict[str, int]:
-    """For the demo only: a demo intervention with five demo trials, and a demo council's
-    project with registrations that are overdue, switched an outcome, or stopped. Every
-    record is marked is_demo and labelled "(demo)"."""
+    """For the demo only: a demo intervention with five demo trials, each trial's site (a
+    demo project with rated conditions, `demo_seed`), a demo economic case and savings
+    claim, and a demo council's project with registrations that are overdue, switched an
+    outcome, or stopped. Every record is marked is_demo and labelled "(demo)"."""
     added = {"interventions": 0, "studies": 0, "projects": 0, "registrations": 0}
     if session.get(Intervention, DEMO_INTERVENTION) is None:
         create_intervention(
@@ -579,6 +580,8 @@ def seed_demo(session: Session) -> dict[str, int]:
         )
         added["studies"] += 1
     added["projects"], added["registrations"] = _seed_demo_registrations(session)
+    added["projects"] += demo_seed.seed_sites(session, DEMO_ACTOR, DEMO_INTERVENTION)
+    demo_seed.seed_economics(session, DEMO_ACTOR, DEMO_INTERVENTION)
     return added
 
 

@@ -13,7 +13,12 @@ from starlette.responses import Response
 from whatworks import __version__
 from whatworks.config import Settings, load_settings
 from whatworks.core.db import create_db_engine, make_session_factory
-from whatworks.evidence import registration_routes
+from whatworks.evidence import (
+    economics_routes,
+    project_routes,
+    registration_routes,
+    tracker_routes,
+)
 from whatworks.evidence import routes as evidence_routes
 from whatworks.impact import routes as impact_routes
 from whatworks.outcomes import measure_routes, plan_routes
@@ -75,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plan_routes.router,
         measure_routes.router,
         returns_routes.router,
+        project_routes.router,
         registration_routes.router,
+        tracker_routes.router,
+        economics_routes.router,
         evidence_routes.router,
         impact_routes.router,
     ):
