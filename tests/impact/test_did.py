@@ -332,9 +332,9 @@ def simulate(
 
 def monte_carlo(
     cohorts: dict[int, int], effect: float | list[float], seed: int, **options: object
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    att, covers, significant = [], [], []
+    att, covers, significant, pretrend = [], [], [], []
     truth = effect if isinstance(effect, float) else None
     for replication in range(200):
         panel = simulate(rng, cohorts, effect)
@@ -343,7 +343,8 @@ def monte_carlo(
         att.append(result.att)
         covers.append(result.ci_low <= target <= result.ci_high)
         significant.append(result.p < 0.05)
-    return np.array(att), np.array(covers), np.array(significant)
+        pretrend.append(result.pretrend_p is not None and result.pretrend_p < 0.05)
+    return np.array(att), np.array(covers), np.array(significant), np.array(pretrend)
 
 
 def group_truth(cohorts: dict[int, int], effect: list[float]) -> float:
@@ -356,11 +357,13 @@ def group_truth(cohorts: dict[int, int], effect: list[float]) -> float:
 def test_monte_carlo_few_adopters_randomisation_inference() -> None:
     """6 of 150 councils adopt (2 each in 2019, 2020, 2021): randomisation inference."""
     few = {2019: 2, 2020: 2, 2021: 2}
-    att, covers, _ = monte_carlo(few, 1.0, seed=11, n_perm=499, n_boot=99)
+    att, covers, _, _ = monte_carlo(few, 1.0, seed=11, n_perm=499, n_boot=99)
     assert abs(att.mean() - 1.0) < 0.10  # mean bias within 10% of the effect
     assert 0.90 <= covers.mean() <= 0.99  # 95% intervals cover the truth
-    _, _, significant = monte_carlo(few, 0.0, seed=12, n_perm=499, n_boot=99)
+    _, _, significant, pretrend = monte_carlo(few, 0.0, seed=12, n_perm=499, n_boot=99)
     assert significant.mean() <= 0.10  # a planted null is rarely called significant
+    # trends are parallel in the simulation: the randomisation pre-test rarely rejects them
+    assert pretrend.mean() <= 0.10
 
 
 @pytest.mark.slow
@@ -369,9 +372,38 @@ def test_monte_carlo_many_adopters_dynamic_effects_bootstrap() -> None:
     many = {2019: 15, 2020: 15, 2021: 15}
     effect = [0.5, 0.75, 1.0, 1.25, 1.5]
     truth = group_truth(many, effect)
-    att, covers, significant = monte_carlo(many, effect, seed=13, n_boot=499)
+    att, covers, significant, _ = monte_carlo(many, effect, seed=13, n_boot=499)
     assert abs(att.mean() - truth) < 0.10 * truth
     assert 0.90 <= covers.mean() <= 0.99
     assert significant.mean() > 0.9
-    _, _, significant = monte_carlo(many, 0.0, seed=14, n_boot=499)
+    _, _, significant, _ = monte_carlo(many, 0.0, seed=14, n_boot=499)
     assert significant.mean() <= 0.10
+
+
+def test_one_adopter_among_few_units_has_an_interval_without_ends() -> None:
+    """1 of 12 units adopts: the 12 ways to give the adoption to one unit are enumerated
+    exactly, so the smallest attainable p-value is 1/12 > 0.05 and no effect size can be
+    rejected: the interval has no ends."""
+    rng = np.random.default_rng(3)
+    years = list(range(2016, 2024))
+    y = rng.normal(0, 1, (12, len(years)))
+    first = np.zeros(12, dtype=int)
+    first[0] = 2020
+    y[0, 4:] += 2.0
+    frame = pd.DataFrame(
+        {
+            "la": np.repeat(np.arange(12), len(years)),
+            "year": np.tile(years, 12),
+            "rate": y.ravel(),
+            "adopted": np.repeat(first, len(years)),
+        }
+    )
+    panel = Panel.from_frame(frame, unit="la", time="year", outcome="rate", first_treated="adopted")
+    result = staggered_did(panel, seed=1, n_perm=199)
+    assert result.method["inference_kind"] == "randomisation"
+    assert result.ci_bounded is False
+    assert result.as_dict()["ci_bounded"] is False
+    assert any("no finite ends" in w for w in result.warnings)
+    assert result.p == pytest.approx(1 / 12)
+    assert "randomisation pre-test" in result.method["pretrend_test"]
+    assert result.pretrend_p is not None and result.pretrend_p >= 1 / 12 - 1e-12

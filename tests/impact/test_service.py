@@ -311,5 +311,8 @@ def test_statistical_neighbours_only(session, store) -> None:
         session, service.Options(store.projects["barnet"], INDICATOR, comparison="neighbours")
     )
     assert result["panel"]["councils"] <= 11
+    # one adopter among at most 11 councils: every reassignment is tried, p >= 1/11
+    assert result["did"]["ci_bounded"] is False
+    assert result["did"]["p"] >= 1 / result["panel"]["councils"] - 1e-12
     assert "no useful bounds" in " ".join(result["summary"])
     assert studies.METRICS  # the evidence hub's metrics include MD

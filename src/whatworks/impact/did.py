@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from math import comb
 from typing import Any, Literal
 
 import numpy as np
@@ -80,6 +81,8 @@ class DidResult:
     warnings: tuple[str, ...]
     method: dict[str, Any]
     seed: int
+    #: False when randomisation rejects no effect size: the interval has no finite ends.
+    ci_bounded: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         def effect(item: Effect, *keys: str) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class DidResult:
             "se": self.se,
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
+            "ci_bounded": self.ci_bounded,
             "p": self.p,
             "pretrend_p": self.pretrend_p,
             "pretrend_stat": self.pretrend_stat,
@@ -323,6 +327,44 @@ def _wald(att: np.ndarray, inf: np.ndarray, n: int) -> tuple[float | None, float
     return wald, float(stats.chi2.sf(wald, keep.sum())), int(keep.sum())
 
 
+def _assignments(
+    cohort: np.ndarray, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Reassignments of adoption dates across units: every distinct one when there are no
+    more than `draws` of them (one adopter among 150 councils has 150), so that the
+    randomisation p-value is exact; otherwise `draws` random permutations. Returns the
+    assignments and whether they are the exact set (which includes the observed one)."""
+    values, counts = np.unique(cohort[cohort != NEVER], return_counts=True)
+    total, free = 1, len(cohort)
+    for count in counts:
+        total *= comb(free, int(count))
+        free -= int(count)
+        if total > draws:
+            break
+    if total > draws:
+        return np.array([rng.permutation(cohort) for _ in range(draws)]), False
+    out: list[np.ndarray] = []
+
+    def place(i: int, left: list[int], current: np.ndarray) -> None:
+        if i == len(values):
+            out.append(current.copy())
+            return
+        for chosen in itertools.combinations(left, int(counts[i])):
+            current[list(chosen)] = values[i]
+            place(i + 1, [u for u in left if u not in chosen], current)
+            current[list(chosen)] = NEVER
+
+    place(0, list(range(len(cohort))), np.full(len(cohort), NEVER, dtype=cohort.dtype))
+    return np.array(out), True
+
+
+def _permutation_p(at_least: np.ndarray, size: int, exact: bool) -> np.ndarray:
+    """The randomisation p-value from how many reassignments were at least as extreme:
+    their share of the exact set (which includes the observed assignment), or
+    (1 + count) / (draws + 1) for random draws."""
+    return at_least / size if exact else (1 + at_least) / (size + 1)
+
+
 def _randomisation(
     panel: Panel,
     specs: list[tuple[int, int, int]],
@@ -333,13 +375,16 @@ def _randomisation(
     rng: np.random.Generator,
     draws: int,
     alpha: float,
-) -> tuple[float, float, float, float]:
-    """Permutation inference for the headline effect: se, p, and the test-inverted interval.
+) -> tuple[float, float, float, float, bool]:
+    """Permutation inference for the headline effect: se, p, the test-inverted interval, and
+    whether that interval has finite ends (with few units, chance alone can give any gap,
+    and no effect size is rejected: then the ends returned are only where the search
+    stopped).
 
     Adoption dates are reassigned across all units `draws` times. For a constant effect
     tau0, adjusted outcomes Y - tau0*D give placebo estimates a - tau0*b (linear in tau0).
     """
-    cohorts = np.array([rng.permutation(panel.cohort) for _ in range(draws)])
+    cohorts, exact = _assignments(panel.cohort, draws, rng)
     a = _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts) @ weights
     b = _placebo_cells(panel, specs, control, anticipation, panel.treatment(), cohorts) @ weights
     b_obs = float(
@@ -354,7 +399,8 @@ def _randomisation(
     def p_value(tau: np.ndarray) -> np.ndarray:
         observed = np.abs(att - tau * b_obs)[:, None]
         placebo = np.abs(a[None, :] - tau[:, None] * b[None, :])
-        return (1 + np.sum(placebo >= observed - 1e-12, axis=1)) / (len(a) + 1)
+        tolerance = 1e-9 * np.maximum(1.0, observed)
+        return _permutation_p(np.sum(placebo >= observed - tolerance, axis=1), len(a), exact)
 
     spread = float(np.std(a - att * b, ddof=1))
     p = float(p_value(np.array([0.0]))[0])
@@ -366,11 +412,38 @@ def _randomisation(
             break
         width *= 4
     if not len(accepted):
-        return spread, p, att, att
+        return spread, p, att, att, True
+    bounded = bool(accepted[0] > grid[0] and accepted[-1] < grid[-1])
     step = grid[1] - grid[0]
     low = _edge(p_value, accepted[0] - step, accepted[0], alpha)
     high = _edge(p_value, accepted[-1] + step, accepted[-1], alpha)
-    return spread, p, low, high
+    return spread, p, low, high, bounded
+
+
+def _randomisation_pretrend(
+    panel: Panel,
+    specs: list[tuple[int, int, int]],
+    control: Control,
+    anticipation: int,
+    observed_att: np.ndarray,
+    rng: np.random.Generator,
+    draws: int,
+) -> tuple[float | None, float | None]:
+    """Permutation pre-test: the mean square of the pre-adoption ATT(g,t) against its
+    distribution when adoption dates are reassigned across units. With a few adopters the
+    Wald test's chi-squared reference does not hold (one unit's own wobble drives the
+    covariance), so the reference distribution is made by permutation instead."""
+    keep = ~np.isnan(observed_att)
+    if not keep.any():
+        return None, None
+    statistic = float(np.mean(observed_att[keep] ** 2))
+    cohorts, exact = _assignments(panel.cohort, draws, rng)
+    placebo = _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts)
+    with np.errstate(invalid="ignore"):
+        placebo_stats = np.nanmean(placebo**2, axis=1)
+    placebo_stats = placebo_stats[~np.isnan(placebo_stats)]
+    at_least = np.sum(placebo_stats >= statistic * (1 - 1e-9))
+    return statistic, float(_permutation_p(np.array(at_least), len(placebo_stats), exact))
 
 
 def _edge(p_value: Any, rejected: float, accepted: float, alpha: float) -> float:
@@ -508,8 +581,9 @@ def staggered_did(
         overall_effects[kind] = Effect(att=value, se=se(inf))
     att, inf, weights = agg.overall(overall)
     headline_se = se(inf)
+    bounded = True
     if method == "randomisation":
-        headline_se, p, low, high = _randomisation(
+        headline_se, p, low, high, bounded = _randomisation(
             panel, specs, control, anticipation, weights, att, rng, n_perm, alpha
         )
     else:
@@ -529,6 +603,17 @@ def staggered_did(
     event_study = _effects(agg.levels("dynamic"), "e", panel, se)
     pre_cells = cells.time < cells.group - anticipation
     wald, pretrend_p, pretrend_df = _wald(cells.att[pre_cells], cells.inf[:, pre_cells], n)
+    pretrend_test = "did's Wald pre-test that every pre-adoption ATT(g,t) is zero"
+    if method == "randomisation" and pre_cells.any():
+        pre_specs = [specs[k] for k in np.flatnonzero(pre_cells)]
+        wald, pretrend_p = _randomisation_pretrend(
+            panel, pre_specs, control, anticipation, cells.att[pre_cells], rng, n_perm
+        )
+        pretrend_df = int((~np.isnan(cells.att[pre_cells])).sum())
+        pretrend_test = (
+            "randomisation pre-test: the mean square of the pre-adoption ATT(g,t) against "
+            f"{n_perm} reassignments of adoption dates"
+        )
     bounds, breakdown = _sensitivity(
         event_study,
         base_period,
@@ -545,6 +630,12 @@ def staggered_did(
     warnings = _guard_rails(
         panel, cells, control, method, n_perm, pretrend_p, pretrend_df, comparison, att
     )
+    if not bounded:
+        warnings.append(
+            f"With {n_treated} adopting unit(s) among {n}, reassigning adoption dates gives "
+            "gaps as large as this one for any effect size: the 95% interval has no finite "
+            "ends (the figures shown are only where the search stopped)."
+        )
     details = {
         "estimator": "Callaway & Sant'Anna (2021) group-time ATT, unconditional (no covariates)",
         "overall": overall,
@@ -561,7 +652,7 @@ def staggered_did(
             "analytic": "analytic influence-function standard errors, clustered by unit",
         }[method],
         "inference_kind": method,
-        "pretrend_test": "did's Wald pre-test that every pre-adoption ATT(g,t) is zero"
+        "pretrend_test": pretrend_test
         if pretrend_p is not None
         else "not computable (no pre-adoption cells, or a singular covariance as in did)",
         "alpha": alpha,
@@ -577,6 +668,7 @@ def staggered_did(
         se=headline_se,
         ci_low=low,
         ci_high=high,
+        ci_bounded=bounded,
         p=p,
         pretrend_p=pretrend_p,
         pretrend_stat=wald,

@@ -263,8 +263,8 @@ def _did(panel: OutcomePanel, seed: int) -> tuple[dict[str, Any] | None, str | N
         return None, " ".join(str(problem).split())
     full = _plain(result.as_dict())
     keep = (
-        "att", "se", "ci_low", "ci_high", "p", "pretrend_p", "event_study", "group_time",
-        "sensitivity", "breakdown_m", "twfe", "warnings", "method", "seed",
+        "att", "se", "ci_low", "ci_high", "ci_bounded", "p", "pretrend_p", "event_study",
+        "group_time", "sensitivity", "breakdown_m", "twfe", "warnings", "method", "seed",
     )  # fmt: skip
     return {k: full[k] for k in keep}, None
 
@@ -352,10 +352,15 @@ def in_words(result: dict[str, Any]) -> list[str]:
     did = result["did"]
     if did is not None:
         att, low, high = did["att"], did["ci_low"], did["ci_high"]
+        shown = (
+            f"95% interval {interval(low, high, unit)}"
+            if did.get("ci_bounded", True)
+            else "no 95% interval can be given"
+        )
         sentence = (
             f"Compared with {against}, {title.lower()} in {place} {_verb(att)} by "
             f"{amount(att, unit)}{_better(att, polarity)} from {year} on "
-            f"(95% interval {interval(low, high, unit)}; difference-in-differences)."
+            f"({shown}; difference-in-differences)."
         )
         if _unbounded(result):
             sentence += (
@@ -413,8 +418,9 @@ def interval(low: float, high: float, unit: str) -> str:
 
 
 def _unbounded(result: dict[str, Any]) -> bool:
-    """One adopter among fewer than 20 councils: randomisation cannot reach p < 0.05."""
-    return bool(result["panel"]["councils"] < 20)
+    """Randomisation rejected no effect size (few councils): the interval has no ends."""
+    did = result["did"]
+    return did is not None and not did.get("ci_bounded", True)
 
 
 def _method_caveats(result: dict[str, Any]) -> list[str]:
@@ -423,8 +429,9 @@ def _method_caveats(result: dict[str, Any]) -> list[str]:
     if did is not None and did["method"]["n_treated_units"] == 1:
         out.append(
             "With one adopting council, the test of whether it was on the same path as the "
-            "comparison councils before it started rests on that council alone and rejects "
-            "easily: look at the years before the start in the chart."
+            "comparison councils before it started rests on that council alone (it is a "
+            "randomisation test, so it is not too eager, but it has little power): look at the "
+            "years before the start in the chart."
         )
     if did is not None and did["twfe"] is not None and not did["twfe"]["agrees"]:
         out.append(
