@@ -20,6 +20,7 @@ from whatworks.outcomes.cli import (
     show_results,
 )
 from whatworks.returns.cli import returns_app
+from whatworks.spread.cli import spread_app
 from whatworks.store import session_factory, settings, upgrade_store
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(returns_app, name="returns")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(impact_app, name="impact")
+app.add_typer(spread_app, name="spread")
 console = Console()
 
 
@@ -74,6 +76,7 @@ def demo(context: typer.Context) -> None:
         create_demo_users,
         import_demo_returns,
         seed_demo_evidence,
+        seed_demo_learning,
     )
     from whatworks.outcomes.published import bundled_files
     from whatworks.places.places import load_bundled
@@ -120,6 +123,14 @@ def demo(context: typer.Context) -> None:
         )
     else:
         console.print("Evidence hub: the published evidence and demo studies are already stored.")
+    with transaction(factory) as session:
+        learning = seed_demo_learning(session)
+    if any(learning.values()):
+        console.print(
+            "Spread: " + ", ".join(f"{n:,} demo {what} added" for what, n in learning.items())
+        )
+    else:
+        console.print("Spread: the demo practice reviews and communities are already stored.")
 
 
 @demo_app.command("generate")

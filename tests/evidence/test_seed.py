@@ -87,8 +87,9 @@ def test_the_seeded_swis_trial_is_not_effective(seeded) -> None:
 
 def test_demo_seed_is_labelled_and_idempotent(seeded) -> None:
     first = seed.seed_demo(seeded)
-    # the demo council's project and the five demo trials' sites
-    assert first == {"interventions": 1, "studies": 5, "projects": 6, "registrations": 3}
+    # the demo council's project, the five demo trials' sites and three demo adoptions of
+    # family group conferencing (one with a demo review of its own)
+    assert first == {"interventions": 1, "studies": 6, "projects": 9, "registrations": 3}
     assert seed.seed_demo(seeded) == {
         "interventions": 0,
         "studies": 0,
@@ -96,6 +97,6 @@ def test_demo_seed_is_labelled_and_idempotent(seeded) -> None:
         "registrations": 0,
     }
     demo = seeded.scalars(select(Study).where(Study.is_demo.is_(True))).all()
-    assert len(demo) == 6 and all("(demo)" in s.title for s in demo)
+    assert len(demo) == 7 and all("(demo)" in s.title for s in demo)
     real = seeded.scalars(select(Study).where(Study.is_demo.is_(False))).all()
     assert all("demo" not in s.title.casefold() for s in real)

@@ -128,3 +128,11 @@ def seed_demo_evidence(session: Session) -> dict[str, int]:
     published = seed.seed(session)
     demo = seed.seed_demo(session)
     return {key: published.get(key, 0) + demo.get(key, 0) for key in {**published, **demo}}
+
+
+def seed_demo_learning(session: Session) -> dict[str, int]:
+    """Seed the demo practice reviews and communities of practice (labelled as demo data);
+    adds only what is missing."""
+    from whatworks.spread import learning_demo
+
+    return learning_demo.seed_demo(session)

@@ -1,6 +1,8 @@
 """For the demo only: the demo trials' sites (demo projects placed in a region, with their
 conditions for success rated) so that the hub can ask whether the effect depends on the
-conditions, and a demo economic case and savings claim. Every figure here is invented,
+conditions, a demo economic case and savings claim, and demo adoptions of a real
+intervention in places like the demo council (for "places like mine"). Every figure here
+is invented,
 every record is marked is_demo and labelled "(demo)". Called by `seed.seed_demo`.
 """
 
@@ -12,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whatworks.core.audit import Actor
+from whatworks.core.auth import get_or_create_organisation
 from whatworks.evidence import economic_case, economics, projects, studies
-from whatworks.evidence.models import Project, Study
+from whatworks.evidence.models import Intervention, Project, Study
 
 #: Trial title -> (demo town, new LA code of the real council whose region it is placed
 #: in, latest ratings of the six conditions in `projects.CONDITIONS` order). Invented.
@@ -87,3 +90,68 @@ def seed_economics(session: Session, actor: Actor, intervention_id: str) -> None
         return
     economic_case.save_case(session, actor, intervention_id, DEMO_CASE, is_demo=True)
     economic_case.add_savings_claim(session, actor, intervention_id, DEMO_CLAIM, is_demo=True)
+
+
+#: Family group conferencing at pre-proceedings in places like Barnet, so that "places like
+#: mine" has neighbours that tried an intervention: Waltham Forest (Barnet's closest DfE
+#: statistical neighbour, still running, with a review of its own), Harrow (neighbour 3,
+#: stopped) and Cornwall (not a neighbour). (code, status, start, end, organisation)
+FGC = "family-group-conferencing-at-pre-proceedings"
+NEIGHBOUR_ADOPTIONS = (
+    ("E09000031", "running", date(2021, 9, 1), None, "Waltham Forest Council (demo)"),
+    ("E09000015", "stopped", date(2022, 1, 10), date(2023, 7, 31), "Harrow Council (demo)"),
+    ("E06000052", "running", date(2020, 4, 1), None, "Cornwall Council (demo)"),
+)
+
+
+def seed_neighbour_adoptions(session: Session, actor: Actor) -> tuple[int, int]:
+    """The demo adoptions above, each a demo project with lessons and a contact, and a demo
+    review of Waltham Forest's; returns how many projects and studies were added (none the
+    second time, or when the bundled intervention is not in the store)."""
+    if session.get(Intervention, FGC) is None:
+        return 0, 0
+    added = reviews = 0
+    for code, status, start, end, organisation in NEIGHBOUR_ADOPTIONS:
+        key = f"demo:fgc:{code}"
+        if session.scalar(select(Project).where(Project.seed_key == key)) is not None:
+            continue
+        org = get_or_create_organisation(session, organisation, "council", code)
+        project = projects.create_project(
+            session,
+            actor,
+            f"Family group conferencing at pre-proceedings, {organisation}",
+            organisation_id=org.id,
+            intervention_id=FGC,
+            la_code=code,
+            status=status,
+            start_date=start,
+            end_date=end,
+            lessons=f"Demo: what {organisation} learned.",
+            contacts=[{"name": f"FGC lead, {organisation}", "role": "Service manager"}],
+            is_demo=True,
+            seed_key=key,
+        )
+        added += 1
+        if code == "E09000031":
+            study = studies.add_study(
+                session,
+                actor,
+                is_demo=True,
+                intervention_id=FGC,
+                project_id=project.id,
+                title="Waltham Forest family group conferencing: one-year review (demo)",
+                year=2023,
+                design="Before and after comparison (demo)",
+                maryland_level=2,
+                source="Demo data: invented.",
+            )
+            studies.add_result(
+                session,
+                actor,
+                study.id,
+                outcome="Care proceedings issued",
+                direction="positive",
+                reported="Fewer families went on to care proceedings (demo)",
+            )
+            reviews += 1
+    return added, reviews

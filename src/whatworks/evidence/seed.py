@@ -581,6 +581,9 @@ def seed_demo(session: Session) -> dict[str, int]:
         added["studies"] += 1
     added["projects"], added["registrations"] = _seed_demo_registrations(session)
     added["projects"] += demo_seed.seed_sites(session, DEMO_ACTOR, DEMO_INTERVENTION)
+    adoptions, reviews = demo_seed.seed_neighbour_adoptions(session, DEMO_ACTOR)
+    added["projects"] += adoptions
+    added["studies"] += reviews
     demo_seed.seed_economics(session, DEMO_ACTOR, DEMO_INTERVENTION)
     return added
 

@@ -25,6 +25,8 @@ from whatworks.outcomes import measure_routes, plan_routes
 from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
 from whatworks.returns import routes as returns_routes
+from whatworks.spread import places_routes as spread_places_routes
+from whatworks.spread import routes as spread_routes
 from whatworks.web import account, admin, errors, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         economics_routes.router,
         evidence_routes.router,
         impact_routes.router,
+        spread_places_routes.router,
+        spread_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
