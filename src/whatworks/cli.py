@@ -20,8 +20,10 @@ from whatworks.outcomes.cli import (
     show_results,
 )
 from whatworks.returns.cli import returns_app
+from whatworks.sharing.cli import sharing_app
 from whatworks.spread.cli import spread_app
 from whatworks.store import session_factory, settings, upgrade_store
+from whatworks.voice.cli import voice_app
 
 app = typer.Typer(
     name="whatworks",
@@ -39,6 +41,8 @@ app.add_typer(returns_app, name="returns")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(impact_app, name="impact")
 app.add_typer(spread_app, name="spread")
+app.add_typer(sharing_app, name="sharing")
+app.add_typer(voice_app, name="voice")
 console = Console()
 
 
@@ -77,6 +81,7 @@ def demo(context: typer.Context) -> None:
         import_demo_returns,
         seed_demo_evidence,
         seed_demo_learning,
+        seed_demo_voice,
     )
     from whatworks.outcomes.published import bundled_files
     from whatworks.places.places import load_bundled
@@ -131,6 +136,12 @@ def demo(context: typer.Context) -> None:
         )
     else:
         console.print("Spread: the demo practice reviews and communities are already stored.")
+    with transaction(factory) as session:
+        surveys = seed_demo_voice(session)
+    if surveys:
+        console.print(f"Voice: {surveys} demo surveys of {DEMO_COUNCIL} answered and added.")
+    else:
+        console.print("Voice: the demo surveys are already stored.")
 
 
 @demo_app.command("generate")

@@ -7,6 +7,7 @@ from whatworks.outcomes import models as outcomes_models
 from whatworks.places import models as places_models
 from whatworks.returns import models as returns_models
 from whatworks.spread import models as spread_models
+from whatworks.voice import models as voice_models
 
 metadata = Base.metadata
 
@@ -18,4 +19,5 @@ __all__ = [
     "places_models",
     "returns_models",
     "spread_models",
+    "voice_models",
 ]

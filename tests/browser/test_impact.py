@@ -1,5 +1,6 @@
 """The "Did it work here?" pages in Chromium, on a store with the demo project and the
-published figures it reads: no axe-core violations, nothing blocked by the Content Security
+published figures it reads (and the "conditions or model?" page of the demo adoptions of
+family group conferencing): no axe-core violations, nothing blocked by the Content Security
 Policy, no sideways scrolling at 320 CSS pixels (WCAG 1.4.10), and saving a study through
 the real form."""
 
@@ -120,11 +121,21 @@ def _member_with_the_save_form(tab: Any) -> None:
     assert tab.page.get_by_role("button", name="Save as a study").is_visible()
 
 
+def _conditions_or_model(tab: Any) -> None:
+    tab.go(
+        "/impact/interventions/family-group-conferencing-at-pre-proceedings"
+        "?indicator=rereferral_percent"
+    )
+    assert tab.page.get_by_role("heading", name="Conditions or model?").is_visible()
+    assert "What this can and cannot tell" in tab.page.content()
+
+
 VISITS: dict[str, Callable[[Any], None]] = {
     "the impact start page": lambda tab: tab.go("/impact"),
     "a project's estimate on its target outcome": _target_outcome,
     "a project's estimate with both methods": _both_methods,
     "the save form": _member_with_the_save_form,
+    "conditions or model? across an intervention's sites": _conditions_or_model,
 }
 
 

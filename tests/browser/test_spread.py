@@ -107,6 +107,7 @@ def test_spread_page_loads_cleanly_and_reflows(visit: str, spread_site: Any, tab
     VISITS[visit](tab)
     assert not tab.problems, f"console errors on {visit}:\n" + "\n".join(tab.problems)
     assert tab.page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
+    tab.page.wait_for_load_state("load")  # a form's reply may still be loading
     not_started = tab.page.evaluate(COMPONENTS_NOT_STARTED)
     assert not not_started, f"GOV.UK Frontend did not start {not_started} on {visit}"
     tab.page.set_viewport_size({"width": 320, "height": 800})

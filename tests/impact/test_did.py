@@ -407,3 +407,30 @@ def test_one_adopter_among_few_units_has_an_interval_without_ends() -> None:
     assert result.p == pytest.approx(1 / 12)
     assert "randomisation pre-test" in result.method["pretrend_test"]
     assert result.pretrend_p is not None and result.pretrend_p >= 1 / 12 - 1e-12
+
+
+def test_one_adopter_with_missing_years_keeps_an_honest_p_value() -> None:
+    """The adopter's series has gaps (as Cornwall's re-referrals miss 2014 and 2015): its own
+    assignment is still counted once, so p is at least 1/(others + 1), never 0, and the
+    interval is not a single point."""
+    rng = np.random.default_rng(5)
+    years = list(range(2012, 2024))
+    n = 30
+    y = rng.normal(0, 1, (n, len(years)))
+    first = np.zeros(n, dtype=int)
+    first[0] = 2019
+    y[0, years.index(2019) :] += 1.0
+    frame = pd.DataFrame(
+        {
+            "la": np.repeat(np.arange(n), len(years)),
+            "year": np.tile(years, n),
+            "rate": y.ravel(),
+            "adopted": np.repeat(first, len(years)),
+        }
+    )
+    frame = frame[~((frame["la"] == 0) & frame["year"].isin([2014, 2015]))]
+    panel = Panel.from_frame(frame, unit="la", time="year", outcome="rate", first_treated="adopted")
+    result = staggered_did(panel, seed=2, n_perm=199)
+    assert result.method["inference_kind"] == "randomisation"
+    assert result.p >= 1 / n - 1e-12
+    assert result.ci_high > result.ci_low

@@ -186,3 +186,41 @@ def test_saving_as_a_study(client, demo, sessions, sign_in, csrf_from) -> None:
     assert synth.status_code == 303
     bad = save(client, demo, csrf_from, "rct")
     assert bad.status_code == 400
+
+
+FGC = "family-group-conferencing-at-pre-proceedings"
+
+
+def test_conditions_or_model_page_and_its_json_twin(client, demo) -> None:
+    """The three demo adoptions of family group conferencing (Waltham Forest, Harrow,
+    Cornwall: all dated, none rated): a site effect each, region analysed (London against
+    the South West), the conditions refused with their reason."""
+    start = client.get("/impact")
+    assert f'href="/impact/interventions/{FGC}"' in start.text
+    twin = client.get(f"/api/impact/interventions/{FGC}?indicator=rereferral_percent").json()
+    assert {s["label"] for s in twin["sites"]} >= {"Waltham Forest", "Harrow", "Cornwall"}
+    assert twin["k"] == 3 and twin["exploratory"]
+    region = twin["moderators"][0]
+    assert region["name"] == "region" and region["analysed"]
+    assert {g["name"] for g in region["groups"]} == {"London", "South West"}
+    refused = twin["moderators"][1]
+    assert refused["reason"] == "Only 0 of the 3 sites have a value; at least 3 sites are needed."
+    page = client.get(f"/impact/interventions/{FGC}?indicator=rereferral_percent")
+    assert page.status_code == 200
+    text = page.text
+    assert "Conditions or model?" in text
+    for site in twin["sites"]:
+        assert f"{site['effect']:.2f}" in text and f"{site['se']:.2f}" in text
+    assert f"p = {region['q_between_p']:.3f}" in text
+    assert refused["reason"] in text
+    assert "association, not causation" in text
+    assert "rated by the sites themselves" in text
+    # the demo model has one dated site (Barnet); its five demo trial sites have no dates
+    one = client.get("/api/impact/interventions/family-network-meetings-demo").json()
+    assert one["k"] == 1
+    assert one["moderators"][1]["reason"] == (
+        "Only 1 of the 1 sites has a value; at least 3 sites are needed."
+    )
+    assert client.get("/impact/interventions/no-such-model").status_code == 404
+    assert client.get(f"/api/impact/interventions/{FGC}?indicator=nothing").status_code == 404
+    assert client.get(f"/api/impact/interventions/{FGC}?source=computed").status_code == 403

@@ -136,3 +136,18 @@ def seed_demo_learning(session: Session) -> dict[str, int]:
     from whatworks.spread import learning_demo
 
     return learning_demo.seed_demo(session)
+
+
+def seed_demo_voice(session: Session) -> int:
+    """Seed the demo council's surveys of children in care and care leavers, answered
+    through the real anonymous code path (labelled as demo data); adds only what is
+    missing. Returns how many surveys were added."""
+    from whatworks.voice import demo
+    from whatworks.voice.models import Survey
+
+    def count() -> int:
+        return len(session.scalars(select(Survey.id).where(Survey.is_demo)).all())
+
+    before = count()
+    demo.seed_demo(session)
+    return count() - before

@@ -330,10 +330,10 @@ def _wald(att: np.ndarray, inf: np.ndarray, n: int) -> tuple[float | None, float
 def _assignments(
     cohort: np.ndarray, draws: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, bool]:
-    """Reassignments of adoption dates across units: every distinct one when there are no
-    more than `draws` of them (one adopter among 150 councils has 150), so that the
-    randomisation p-value is exact; otherwise `draws` random permutations. Returns the
-    assignments and whether they are the exact set (which includes the observed one)."""
+    """Reassignments of adoption dates across units: every distinct one other than the
+    observed assignment when there are no more than `draws` of them (one adopter among 150
+    councils has 149 others), so that the randomisation p-value is exact; otherwise `draws`
+    random permutations. Returns the assignments and whether they are the exact set."""
     values, counts = np.unique(cohort[cohort != NEVER], return_counts=True)
     total, free = 1, len(cohort)
     for count in counts:
@@ -355,14 +355,17 @@ def _assignments(
             current[list(chosen)] = NEVER
 
     place(0, list(range(len(cohort))), np.full(len(cohort), NEVER, dtype=cohort.dtype))
-    return np.array(out), True
+    others = [row for row in out if not np.array_equal(row, cohort)]
+    return np.array(others).reshape(-1, len(cohort)), True
 
 
 def _permutation_p(at_least: np.ndarray, size: int, exact: bool) -> np.ndarray:
-    """The randomisation p-value from how many reassignments were at least as extreme:
-    their share of the exact set (which includes the observed assignment), or
-    (1 + count) / (draws + 1) for random draws."""
-    return at_least / size if exact else (1 + at_least) / (size + 1)
+    """The randomisation p-value from how many of the other assignments were at least as
+    extreme: (1 + count) / (others + 1), the observed assignment counted once as itself.
+    For the exact set this is the share of every assignment; for random draws it is the
+    usual conservative estimate. (`exact` is kept for the record.)"""
+    del exact
+    return (1 + at_least) / (size + 1)
 
 
 def _randomisation(
@@ -385,13 +388,19 @@ def _randomisation(
     tau0, adjusted outcomes Y - tau0*D give placebo estimates a - tau0*b (linear in tau0).
     """
     cohorts, exact = _assignments(panel.cohort, draws, rng)
-    a = _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts) @ weights
-    b = _placebo_cells(panel, specs, control, anticipation, panel.treatment(), cohorts) @ weights
+    a = _weighted(
+        _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts), weights
+    )
+    b = _weighted(
+        _placebo_cells(panel, specs, control, anticipation, panel.treatment(), cohorts), weights
+    )
     b_obs = float(
-        _placebo_cells(panel, specs, control, anticipation, panel.treatment(), panel.cohort[None])[
-            0
-        ]
-        @ weights
+        _weighted(
+            _placebo_cells(
+                panel, specs, control, anticipation, panel.treatment(), panel.cohort[None]
+            ),
+            weights,
+        )[0]
     )
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
@@ -444,6 +453,20 @@ def _randomisation_pretrend(
     placebo_stats = placebo_stats[~np.isnan(placebo_stats)]
     at_least = np.sum(placebo_stats >= statistic * (1 - 1e-9))
     return statistic, float(_permutation_p(np.array(at_least), len(placebo_stats), exact))
+
+
+def _weighted(cells: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's weighted sum of its cells, as the headline aggregation weights them:
+    cells with no weight are left out (even when they could not be estimated), and a cell
+    that could not be estimated under a reassignment (no unit observed in both of its
+    periods) gives its weight to the others in proportion; NaN when none is left."""
+    used = weights != 0
+    values, w = cells[:, used], weights[used]
+    known = ~np.isnan(values)
+    total = known @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (np.where(known, values, 0.0) @ w) * (w.sum() / total)
+    return np.where(total == 0, np.nan, out)
 
 
 def _edge(p_value: Any, rejected: float, accepted: float, alpha: float) -> float:

@@ -24,11 +24,11 @@ from whatworks.evidence import studies
 from whatworks.evidence.interventions import list_interventions
 from whatworks.evidence.models import Project
 from whatworks.evidence.projects import get_project, list_projects
-from whatworks.impact import service
+from whatworks.impact import conditions, service
 from whatworks.impact.did import DEFAULT_SEED
 from whatworks.impact.figures import event_study_figure, synthetic_figure
 from whatworks.impact.panels import SOURCES, adoption_year
-from whatworks.outcomes.catalogue import indicator
+from whatworks.outcomes.catalogue import catalogue, indicator
 
 router = APIRouter()
 Db = Annotated[Session, Depends(db_session)]
@@ -66,6 +66,7 @@ def _listing(session: Session, intervention: str) -> dict[str, Any]:
         "interventions": names,
         "projects": [r for r in rows if r["ready"]],
         "not_ready": [r for r in rows if not r["ready"]],
+        "site_comparisons": conditions.site_comparisons(session),
     }
 
 
@@ -226,3 +227,62 @@ def save_impact_study(
     study = service.save_study(session, user, options, method)  # type: ignore[arg-type]
     session.commit()
     return RedirectResponse(f"/evidence/studies/{study.id}", status_code=303)
+
+
+def _conditions(
+    session: Session, slug: str, indicator_id: str, source: str, seed: int, user: User | None
+) -> dict[str, Any]:
+    if source not in SOURCES:
+        raise WhatworksError(f"Source {source!r} is not one of {', '.join(SOURCES)}.")
+    if source == "computed" and (user is None or not has_role(user, "researcher")):
+        raise HTTPException(
+            403,
+            "Estimates from values computed from councils' returns are for researchers: "
+            "use the published statistics.",
+        )
+    return conditions.analyse_intervention(
+        session,
+        slug,
+        indicator_id,
+        source=source,  # type: ignore[arg-type]
+        seed=seed,
+    )
+
+
+@router.get("/impact/interventions/{slug}", response_class=HTMLResponse, include_in_schema=False)
+def conditions_page(
+    request: Request,
+    slug: str,
+    session: Db,
+    user: SignedIn,
+    indicator: str = "",
+    source: str = "published",
+    seed: int = DEFAULT_SEED,
+) -> HTMLResponse:
+    """Conditions or model? Each adopting council's effect, related to its conditions for
+    success and region."""
+    analysis = _conditions(session, slug, indicator, source, seed, user)
+    return render(
+        request,
+        "impact/conditions.html",
+        analysis=analysis,
+        indicators=catalogue(),
+    )
+
+
+@router.get("/api/impact/interventions/{slug}", tags=["impact"], summary="Conditions or model?")
+def api_conditions(
+    slug: str,
+    session: Db,
+    user: SignedIn,
+    indicator: str = "",
+    source: str = "published",
+    seed: int = DEFAULT_SEED,
+) -> dict[str, Any]:
+    """Each council with a dated project of the intervention: its effect on the indicator
+    (difference-in-differences against councils that never adopted, with its standard
+    error), and those effects pooled and related to region (`subgroups`) and to each
+    condition for success (a meta-regression per condition: coefficients with CI and p,
+    tau2, I2); a moderator with fewer than 3 sites or one value has its `reason` instead.
+    `what_it_can_tell` says in plain words what this can and cannot show."""
+    return _conditions(session, slug, indicator, source, seed, user)

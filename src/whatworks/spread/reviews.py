@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from whatworks.core import audit
 from whatworks.core.db import utcnow
-from whatworks.core.errors import NotFound, WhatworksError
+from whatworks.core.errors import NotFound, PermissionDenied, WhatworksError
 from whatworks.core.models import User
 from whatworks.evidence.access import Author, require_member
 from whatworks.evidence.interventions import get_intervention
@@ -150,6 +150,41 @@ def _may_change(author: Author, review: PracticeReview, doing: str) -> audit.Act
     return require_member(author, review.organisation_id, doing)
 
 
+def can_record(author: Author) -> bool:
+    """Whether the author may record a new review (for their own organisation)."""
+    organisation_id = author.organisation_id if isinstance(author, User) else None
+    try:
+        require_member(author, organisation_id, "record practice reviews")
+    except PermissionDenied:
+        return False
+    return True
+
+
+def can_change(author: Author, review: PracticeReview) -> bool:
+    """Whether the author may add findings, actions and links to the review."""
+    try:
+        _may_change(author, review, "change this review")
+    except PermissionDenied:
+        return False
+    return True
+
+
+def get_finding(session: Session, finding_id: int) -> ReviewFinding:
+    """One finding by its number."""
+    found = session.get(ReviewFinding, finding_id)
+    if found is None:
+        raise NotFound(f"No review finding has the number {finding_id}.")
+    return found
+
+
+def get_action(session: Session, action_id: int) -> FindingAction:
+    """One action by its number."""
+    found = session.get(FindingAction, action_id)
+    if found is None:
+        raise NotFound(f"No action has the number {action_id}.")
+    return found
+
+
 def add_finding(
     session: Session,
     author: Author,
@@ -187,6 +222,30 @@ def add_finding(
         interventions=list(intervention_ids),
     )
     return finding
+
+
+def link_intervention(
+    session: Session, author: Author, finding_id: int, intervention_id: str
+) -> FindingIntervention:
+    """Link a finding to an intervention that answers it; linking twice changes nothing."""
+    finding = get_finding(session, finding_id)
+    review = get_review(session, finding.review_id)
+    actor = _may_change(author, review, "link this review's findings to interventions")
+    get_intervention(session, intervention_id)
+    link = session.get(FindingIntervention, (finding.id, intervention_id))
+    if link is None:
+        link = FindingIntervention(finding_id=finding.id, intervention_id=intervention_id)
+        session.add(link)
+        session.flush()
+        _record(
+            session,
+            actor,
+            "link intervention",
+            f"practice review:{review.id}",
+            finding=finding.id,
+            intervention=intervention_id,
+        )
+    return link
 
 
 def linked_interventions(session: Session, finding_id: int) -> list[str]:

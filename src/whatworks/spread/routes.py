@@ -283,9 +283,18 @@ def _review_list(session: Session) -> list[dict[str, Any]]:
 
 
 @router.get("/spread/reviews", response_class=HTMLResponse, include_in_schema=False)
-def reviews_page(request: Request, session: Session = Depends(db_session)) -> HTMLResponse:
+def reviews_page(
+    request: Request,
+    user: User | None = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> HTMLResponse:
     """Every practice review, newest first, with how many systemic findings it has."""
-    return render(request, "spread/reviews.html", reviews=_review_list(session))
+    return render(
+        request,
+        "spread/reviews.html",
+        reviews=_review_list(session),
+        can_record=reviews.can_record(user),
+    )
 
 
 @router.get("/api/spread/reviews", tags=["spread"], summary="Practice reviews")
@@ -308,13 +317,21 @@ def api_themes(session: Session = Depends(db_session)) -> dict[str, Any]:
 
 @router.get("/spread/reviews/{review_id:int}", response_class=HTMLResponse, include_in_schema=False)
 def review_page(
-    request: Request, review_id: int, session: Session = Depends(db_session)
+    request: Request,
+    review_id: int,
+    user: User | None = Depends(current_user),
+    session: Session = Depends(db_session),
 ) -> HTMLResponse:
-    """One review: its summary, systemic findings, their actions and interventions."""
+    """One review: its summary, systemic findings, their actions and interventions, with
+    the links to add to it for those who may."""
     review = _found(reviews.get_review, session, review_id)
     names = {i.id: i.name for i in list_interventions(session, "")}
     return render(
-        request, "spread/review.html", review=reviews.review_json(session, review), names=names
+        request,
+        "spread/review.html",
+        review=reviews.review_json(session, review),
+        names=names,
+        can_change=reviews.can_change(user, review),
     )
 
 

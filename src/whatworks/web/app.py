@@ -26,7 +26,9 @@ from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
 from whatworks.returns import routes as returns_routes
 from whatworks.spread import places_routes as spread_places_routes
+from whatworks.spread import review_routes as spread_review_routes
 from whatworks.spread import routes as spread_routes
+from whatworks.voice import routes as voice_routes
 from whatworks.web import account, admin, errors, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -89,7 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence_routes.router,
         impact_routes.router,
         spread_places_routes.router,
+        spread_review_routes.router,
         spread_routes.router,
+        voice_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
