@@ -78,3 +78,40 @@ def test_results_page(axe_tab, tab, site, voice) -> None:
     tab.sign_in_as_admin("/voice/surveys")
     assert "Your life, your care (demo)" in tab.page.content()
     assert not tab.problems
+
+
+@pytest.fixture(scope="module")
+def panel(site) -> int:
+    """The demo panel on the browser store."""
+    engine = create_db_engine(site.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        found = demo.seed_demo_panels(session).id
+    engine.dispose()
+    return found
+
+
+def test_panel_pages_on_a_phone(axe_tab, site, panel) -> None:
+    axe_tab.page.set_viewport_size({"width": 320, "height": 800})
+    axe_tab.go(f"/voice/panels/{panel}/you-said-we-did")
+    assert "free bus passes" in axe_tab.page.content()
+    axe_tab.assert_accessible("the you said, we did page at 320 pixels")
+    no_sideways_scroll(axe_tab)
+    axe_tab.sign_in_as_admin(f"/voice/panels/{panel}")
+    assert "Children in care council (demo)" in axe_tab.page.content()
+    axe_tab.assert_accessible("a panel's page at 320 pixels")
+    no_sideways_scroll(axe_tab)
+    axe_tab.go(f"/voice/panels/{panel}/points/new")
+    axe_tab.page.get_by_label("Owner").fill("")
+    axe_tab.page.get_by_role("button", name="Add the point").click()
+    axe_tab.page.wait_for_load_state("load")
+    assert "There is a problem" in axe_tab.page.content()
+    axe_tab.assert_accessible("the add a point form with errors at 320 pixels")
+    no_sideways_scroll(axe_tab)
+    axe_tab.go(f"/voice/panels/{panel}")
+    axe_tab.page.get_by_role("link", name="Change status").first.click()
+    axe_tab.page.wait_for_load_state("load")
+    axe_tab.page.get_by_role("button", name="Save the status").click()
+    axe_tab.page.wait_for_load_state("load")
+    assert "Choose the commitment" in axe_tab.page.content()
+    axe_tab.assert_accessible("the change status form with errors at 320 pixels")
+    no_sideways_scroll(axe_tab)

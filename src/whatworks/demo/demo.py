@@ -140,8 +140,9 @@ def seed_demo_learning(session: Session) -> dict[str, int]:
 
 def seed_demo_voice(session: Session) -> int:
     """Seed the demo council's surveys of children in care and care leavers, answered
-    through the real anonymous code path (labelled as demo data); adds only what is
-    missing. Returns how many surveys were added."""
+    through the real anonymous code path, and its children in care panel with commitments
+    in each state of "you said, we did" (labelled as demo data); adds only what is missing.
+    Returns how many surveys were added."""
     from whatworks.voice import demo
     from whatworks.voice.models import Survey
 
@@ -150,4 +151,5 @@ def seed_demo_voice(session: Session) -> int:
 
     before = count()
     demo.seed_demo(session)
+    demo.seed_demo_panels(session)
     return count() - before

@@ -1,6 +1,7 @@
 """A clearly labelled demo: Barnet Council (demo)'s survey of children in care in two
 rounds, answered through the same code-and-answer path as real respondents, and a small
-care leavers' survey whose results stay suppressed (too few answered)."""
+care leavers' survey whose results stay suppressed (too few answered); and its children in
+care council (demo), whose points are commitments in each state of "you said, we did"."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from whatworks.core.auth import get_or_create_organisation
 from whatworks.core.models import User
-from whatworks.voice import surveys
-from whatworks.voice.models import Survey
+from whatworks.voice import panels, surveys
+from whatworks.voice.models import Panel, Survey
 
 DEMO_ORGANISATION = "Barnet Council (demo)"
 DEMO_LA = "E09000003"
@@ -73,3 +74,54 @@ def seed_demo(session: Session) -> list[Survey]:
         surveys.close(session, author, survey)
         made.append(survey)
     return made
+
+
+DEMO_PANEL = "Children in care council (demo)"
+#: (meeting, you said, we will, owner, due, statuses it moved through, note of the last move)
+POINTS = (
+    (date(2025, 1, 14), "We want to see our social worker on our own, not always with our carers.",
+     "We will ask every social worker to offer time alone at each visit, and check it happens.",
+     "Head of children in care (demo)", date(2025, 4, 30), ("agreed", "in progress", "done"),
+     "Time alone is now offered at every visit and checked in supervision."),
+    (date(2025, 1, 14), "Reviews are boring and full of words we do not understand.",
+     "We will rewrite the review letters with you, in plain words.",
+     "Independent reviewing officer manager (demo)", date(2025, 9, 30),
+     ("agreed", "in progress"), "The panel is writing the new letter with us."),
+    (date(2025, 5, 20), "We want free bus passes so we can see our friends and family.",
+     "We will ask the transport team for free bus passes for everyone in care.",
+     "Corporate parenting lead (demo)", date(2025, 12, 31), ("explained",),
+     "The bus company said no to free passes for everyone. Instead, your social worker can "
+     "now give you a bus pass whenever you are visiting family or friends."),
+    (date(2025, 5, 20), "Tell us when our social worker is going to change.",
+     "We will write to you before your social worker changes, and say who is next.",
+     "Head of children in care (demo)", date(2026, 3, 31), ("agreed",), ""),
+    (date(2025, 5, 20), "We want a say in who is chosen as a foster carer.",
+     "We will find a way for young people to join foster carer interviews.",
+     "Fostering service manager (demo)", date(2026, 6, 30), (), ""),
+)  # fmt: skip
+
+
+def seed_demo_panels(session: Session) -> Panel:
+    """The demo council's labelled children in care panel, with points whose commitments
+    are in different states; created once, later calls change nothing."""
+    organisation = get_or_create_organisation(session, DEMO_ORGANISATION, "council", DEMO_LA)
+    existing = session.scalar(
+        select(Panel).where(Panel.organisation_id == organisation.id, Panel.is_demo)
+    )
+    if existing is not None:
+        return existing
+    author = User(username="demo", full_name="Demo", password_hash="", role="admin")
+    panel = panels.create_panel(
+        session, author, organisation, DEMO_PANEL, "children in care", is_demo=True
+    )
+    for held_on, said, action, owner, due_on, moves, note in POINTS:
+        commitment = panels.add_point(
+            session, author, panel, panels.NewPoint(held_on, said, action, owner, due_on)
+        )
+        for n, to in enumerate(moves):
+            panels.change_status(
+                session, author, commitment, to, note if n == len(moves) - 1 else ""
+            )
+    session.flush()
+    session.refresh(panel)
+    return panel

@@ -112,3 +112,96 @@ class SurveyAnswer(Base):
         ForeignKey("voice_survey_question.id", ondelete="CASCADE"), index=True
     )
     answer: Mapped[str] = mapped_column(Text)
+
+
+class Panel(Base):
+    """A council's panel of children in care, care leavers or families, whose points become
+    commitments shown back to it as "you said, we did" (docs/voice.md)."""
+
+    __tablename__ = "voice_panel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(40))  # children in care, care leavers, families
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meetings: Mapped[list[PanelMeeting]] = relationship(
+        back_populates="panel", order_by="PanelMeeting.held_on"
+    )
+
+
+class PanelMeeting(Base):
+    """One meeting of a panel, on a date."""
+
+    __tablename__ = "voice_panel_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(
+        ForeignKey("voice_panel.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[date] = mapped_column(Date)
+
+    panel: Mapped[Panel] = relationship(back_populates="meetings")
+    points: Mapped[list[PanelPoint]] = relationship(
+        back_populates="meeting", order_by="PanelPoint.id"
+    )
+
+
+class PanelPoint(Base):
+    """What the panel raised ("you said"), in its own words."""
+
+    __tablename__ = "voice_panel_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("voice_panel_meeting.id", ondelete="CASCADE"), index=True
+    )
+    said: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[PanelMeeting] = relationship(back_populates="points")
+    commitment: Mapped[Commitment | None] = relationship(back_populates="point")
+
+
+class Commitment(Base):
+    """What the council does about a point ("we did / we will"): its owner, due date and
+    status (proposed, agreed, in progress, done, or explained when it was not done)."""
+
+    __tablename__ = "voice_commitment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("voice_panel_point.id", ondelete="CASCADE"), unique=True
+    )
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    explanation: Mapped[str] = mapped_column(Text, default="")
+
+    point: Mapped[PanelPoint] = relationship(back_populates="commitment")
+    history: Mapped[list[CommitmentChange]] = relationship(
+        back_populates="commitment", order_by="CommitmentChange.id"
+    )
+
+
+class CommitmentChange(Base):
+    """One change of a commitment's status: who, when, from, to and a note. Kept for good."""
+
+    __tablename__ = "voice_commitment_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("voice_commitment.id", ondelete="CASCADE"), index=True
+    )
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str] = mapped_column(String(20))  # "" when the commitment was made
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    commitment: Mapped[Commitment] = relationship(back_populates="history")

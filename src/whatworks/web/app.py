@@ -28,6 +28,7 @@ from whatworks.returns import routes as returns_routes
 from whatworks.spread import places_routes as spread_places_routes
 from whatworks.spread import review_routes as spread_review_routes
 from whatworks.spread import routes as spread_routes
+from whatworks.voice import panel_routes as voice_panel_routes
 from whatworks.voice import routes as voice_routes
 from whatworks.web import account, admin, errors, pages
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         spread_review_routes.router,
         spread_routes.router,
         voice_routes.router,
+        voice_panel_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
