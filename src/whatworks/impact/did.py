@@ -327,13 +327,11 @@ def _wald(att: np.ndarray, inf: np.ndarray, n: int) -> tuple[float | None, float
     return wald, float(stats.chi2.sf(wald, keep.sum())), int(keep.sum())
 
 
-def _assignments(
-    cohort: np.ndarray, draws: int, rng: np.random.Generator
-) -> tuple[np.ndarray, bool]:
+def _assignments(cohort: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Reassignments of adoption dates across units: every distinct one other than the
     observed assignment when there are no more than `draws` of them (one adopter among 150
     councils has 149 others), so that the randomisation p-value is exact; otherwise `draws`
-    random permutations. Returns the assignments and whether they are the exact set."""
+    random permutations."""
     values, counts = np.unique(cohort[cohort != NEVER], return_counts=True)
     total, free = 1, len(cohort)
     for count in counts:
@@ -342,7 +340,7 @@ def _assignments(
         if total > draws:
             break
     if total > draws:
-        return np.array([rng.permutation(cohort) for _ in range(draws)]), False
+        return np.array([rng.permutation(cohort) for _ in range(draws)])
     out: list[np.ndarray] = []
 
     def place(i: int, left: list[int], current: np.ndarray) -> None:
@@ -356,15 +354,14 @@ def _assignments(
 
     place(0, list(range(len(cohort))), np.full(len(cohort), NEVER, dtype=cohort.dtype))
     others = [row for row in out if not np.array_equal(row, cohort)]
-    return np.array(others).reshape(-1, len(cohort)), True
+    return np.array(others).reshape(-1, len(cohort))
 
 
-def _permutation_p(at_least: np.ndarray, size: int, exact: bool) -> np.ndarray:
+def _permutation_p(at_least: np.ndarray, size: int) -> np.ndarray:
     """The randomisation p-value from how many of the other assignments were at least as
     extreme: (1 + count) / (others + 1), the observed assignment counted once as itself.
     For the exact set this is the share of every assignment; for random draws it is the
-    usual conservative estimate. (`exact` is kept for the record.)"""
-    del exact
+    usual conservative estimate."""
     return (1 + at_least) / (size + 1)
 
 
@@ -387,7 +384,7 @@ def _randomisation(
     Adoption dates are reassigned across all units `draws` times. For a constant effect
     tau0, adjusted outcomes Y - tau0*D give placebo estimates a - tau0*b (linear in tau0).
     """
-    cohorts, exact = _assignments(panel.cohort, draws, rng)
+    cohorts = _assignments(panel.cohort, draws, rng)
     a = _weighted(
         _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts), weights
     )
@@ -409,7 +406,7 @@ def _randomisation(
         observed = np.abs(att - tau * b_obs)[:, None]
         placebo = np.abs(a[None, :] - tau[:, None] * b[None, :])
         tolerance = 1e-9 * np.maximum(1.0, observed)
-        return _permutation_p(np.sum(placebo >= observed - tolerance, axis=1), len(a), exact)
+        return _permutation_p(np.sum(placebo >= observed - tolerance, axis=1), len(a))
 
     spread = float(np.std(a - att * b, ddof=1))
     p = float(p_value(np.array([0.0]))[0])
@@ -446,13 +443,13 @@ def _randomisation_pretrend(
     if not keep.any():
         return None, None
     statistic = float(np.mean(observed_att[keep] ** 2))
-    cohorts, exact = _assignments(panel.cohort, draws, rng)
+    cohorts = _assignments(panel.cohort, draws, rng)
     placebo = _placebo_cells(panel, specs, control, anticipation, panel.outcome, cohorts)
     with np.errstate(invalid="ignore"):
         placebo_stats = np.nanmean(placebo**2, axis=1)
     placebo_stats = placebo_stats[~np.isnan(placebo_stats)]
     at_least = np.sum(placebo_stats >= statistic * (1 - 1e-9))
-    return statistic, float(_permutation_p(np.array(at_least), len(placebo_stats), exact))
+    return statistic, float(_permutation_p(np.array(at_least), len(placebo_stats)))
 
 
 def _weighted(cells: np.ndarray, weights: np.ndarray) -> np.ndarray:
