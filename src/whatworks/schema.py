@@ -6,6 +6,7 @@ from whatworks.evidence import models as evidence_models
 from whatworks.outcomes import models as outcomes_models
 from whatworks.places import models as places_models
 from whatworks.returns import models as returns_models
+from whatworks.sharing import models as sharing_models
 from whatworks.spread import models as spread_models
 from whatworks.voice import models as voice_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "outcomes_models",
     "places_models",
     "returns_models",
+    "sharing_models",
     "spread_models",
     "voice_models",
 ]

@@ -27,6 +27,8 @@ from whatworks.places import routes as places_routes
 from whatworks.returns import routes as returns_routes
 from whatworks.spread import places_routes as spread_places_routes
 from whatworks.spread import review_routes as spread_review_routes
+from whatworks.sharing import link_routes as sharing_link_routes
+from whatworks.sharing import routes as sharing_routes
 from whatworks.spread import routes as spread_routes
 from whatworks.voice import panel_routes as voice_panel_routes
 from whatworks.voice import routes as voice_routes
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         spread_places_routes.router,
         spread_review_routes.router,
         spread_routes.router,
+        sharing_routes.router,
+        sharing_link_routes.router,
         voice_routes.router,
         voice_panel_routes.router,
     ):
