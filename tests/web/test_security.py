@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from whatworks.core.auth import create_user, get_or_create_organisation
+from whatworks.core.db import transaction
 from whatworks.core.models import AuditEvent
 
 
@@ -97,3 +99,15 @@ def test_security_headers(client) -> None:
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_an_error_page_shows_the_menu_of_a_user_with_an_organisation(sessions, client, sign_in):
+    """The error page reads the user's organisation after the request's session has closed;
+    it is loaded when the user is, so a 404 stays a 404 (not a 500)."""
+    with transaction(sessions) as session:
+        council = get_or_create_organisation(session, "Barnet", "council", "E09000003")
+        create_user(session, "org-admin", "a long test password", "admin", "Ola Admin", council)
+    sign_in(client, "org-admin", "a long test password")
+    page = client.get("/voice/surveys/999")
+    assert page.status_code == 404
+    assert "Sign out" in page.text

@@ -65,6 +65,9 @@ def current_user(request: Request, session: Session = Depends(db_session)) -> Us
     if user is None or not user.active:
         request.session.clear()
         user = None
+    elif user.organisation is not None:
+        # Loaded now: the error page's menu reads it after the request's session has closed.
+        _ = user.organisation.name
     request.state.user = user
     return user
 

@@ -1,7 +1,8 @@
 """A clearly labelled demo: Barnet Council (demo)'s survey of children in care in two
 rounds, answered through the same code-and-answer path as real respondents, and a small
 care leavers' survey whose results stay suppressed (too few answered); and its children in
-care council (demo), whose points are commitments in each state of "you said, we did"."""
+care council (demo), whose points are commitments in each state of "you said, we did"; and
+the co-production of its family network meetings project (demo)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from whatworks.core.auth import get_or_create_organisation
 from whatworks.core.models import User
-from whatworks.voice import panels, surveys
+from whatworks.evidence.models import Project
+from whatworks.voice import coproduction, panels, surveys
 from whatworks.voice.models import Panel, Survey
 
 DEMO_ORGANISATION = "Barnet Council (demo)"
@@ -125,3 +127,49 @@ def seed_demo_panels(session: Session) -> Panel:
     session.flush()
     session.refresh(panel)
     return panel
+
+
+DEMO_PROJECT = "demo:barnet-family-network-meetings"
+#: (date, who took part, stage, how, people, what happened) on the demo council's family
+#: network meetings project: all three stages over 14 months, with one wait of more than
+#: three months, so the suggested rating is 4 and the page says what 5 would need.
+COPRODUCTION = (
+    (date(2022, 1, 20), "young people", "design", "young people's panel", 8,
+     "The children in care council said what a good family meeting feels like (demo)."),
+    (date(2022, 2, 15), "families", "design", "co-design workshop", 12,
+     "Parents and grandparents wrote the invitation letter and chose the venues (demo)."),
+    (date(2022, 2, 16), "staff", "design", "co-design workshop", 15,
+     "Social workers and coordinators mapped the referral route (demo)."),
+    (date(2022, 5, 10), "families", "delivery", "steering group membership", 3,
+     "Three parents joined the project's steering group (demo)."),
+    (date(2022, 6, 1), "young people", "delivery", "interview panel for staff recruitment", 4,
+     "Young people interviewed the candidates for coordinator (demo)."),
+    (date(2022, 7, 12), "young people", "delivery", "young people's panel", 9,
+     "The panel reviewed the first meetings' feedback forms (demo)."),
+    (date(2022, 9, 8), "partners", "delivery", "steering group membership", 5,
+     "Health visitors and schools joined the steering group (demo)."),
+    (date(2022, 10, 4), "families", "delivery", "steering group membership", 3,
+     "The parents on the steering group reported back on the first meetings (demo)."),
+    (date(2023, 1, 18), "young people", "evaluation", "peer research", 6,
+     "Care leavers trained as peer researchers interviewed families (demo)."),
+    (date(2023, 3, 20), "families", "evaluation", "survey", 41,
+     "Families who had a meeting answered the evaluation survey (demo)."),
+)  # fmt: skip
+
+
+def seed_demo_coproduction(session: Session) -> int:
+    """The labelled co-production of the demo council's family network meetings project
+    (seeded by the evidence hub's demo); returns how many activities were added: none when
+    the project is missing or already has activities."""
+    project = session.scalar(select(Project).where(Project.seed_key == DEMO_PROJECT))
+    if project is None or coproduction.list_activities(session, project.id):
+        return 0
+    author = User(username="demo", full_name="Demo", password_hash="", role="admin")
+    for held_on, group, stage, method, people, description in COPRODUCTION:
+        coproduction.record_activity(
+            session,
+            author,
+            project.id,
+            coproduction.NewActivity(group, stage, method, held_on, people, description),
+        )
+    return len(COPRODUCTION)

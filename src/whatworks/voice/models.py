@@ -205,3 +205,24 @@ class CommitmentChange(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     commitment: Mapped[Commitment] = relationship(back_populates="history")
+
+
+class CoproductionActivity(Base):
+    """One time a group (children, young people, families, staff, partners or communities)
+    helped shape a project at one stage (design, delivery or evaluation), and how: a
+    panel, a co-design workshop, peer research, a recruitment panel... (docs/voice.md)."""
+
+    __tablename__ = "voice_coproduction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    # The project's organisation when recorded (the recorder's, for a project without one).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    group: Mapped[str] = mapped_column(String(20))  # children, young people, families, ...
+    stage: Mapped[str] = mapped_column(String(20))  # design, delivery or evaluation
+    method: Mapped[str] = mapped_column(String(60))  # e.g. young people's panel
+    people: Mapped[int | None] = mapped_column(Integer)  # how many took part, if known
+    held_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text, default="")  # at most 2,000 characters
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

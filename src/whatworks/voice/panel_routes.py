@@ -1,7 +1,8 @@
-"""Pages for panels and "you said, we did": the council's panels, a panel's points and
-commitments with their history, forms to add a point and to change a commitment's status
-(members of the panel's council only; bad input stores nothing), the JSON twin, and the
-public, plain-language "you said, we did" page for the panel's young people."""
+"""Pages for panels and "you said, we did": the council's panels, creating a panel, a
+panel's points and commitments with their history, forms to add a point and to change a
+commitment's status (members of the panel's council only; bad input stores nothing), the
+JSON twins, and the public, plain-language "you said, we did" page for the panel's young
+people."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from whatworks.core.models import User
+from whatworks.core.models import Organisation, User
 from whatworks.core.web import render
 from whatworks.evidence.forms import (
     Db,
@@ -33,6 +36,8 @@ from whatworks.voice.models import Commitment, Panel
 
 router = APIRouter()
 POINT_FIELDS = ("said", "action", "owner")
+PANEL_FIELDS = ("name", "audience")
+MAX_NAME = 200
 
 
 def _signed_in(user: User | None, back: str) -> User | RedirectResponse:
@@ -63,6 +68,111 @@ def panels_page(request: Request, session: Db, user: SignedIn) -> Response:
     if isinstance(who, Response):
         return who
     return render(request, "voice/panels.html", found=panels.list_panels(session, who))
+
+
+def _organisation(user: User) -> Organisation:
+    """The user's own council, which their new panels belong to; 403 without one."""
+    found = user.organisation  # loaded now, so the error page can show the user's menu
+    if found is None:
+        raise HTTPException(
+            403,
+            "Only members of a council can create its panels, and your account belongs to "
+            "no organisation. Ask an administrator to add you to your council.",
+        )
+    return found
+
+
+def panel_problems(name: str, audience: str) -> Errors:
+    """What is wrong with a new panel, as (form field, message) pairs."""
+    errors: Errors = []
+    if not name:
+        errors.append(("name", "Enter the name of the panel"))
+    elif len(name) > MAX_NAME:
+        errors.append(("name", f"The name must be {MAX_NAME} characters or fewer"))
+    if audience not in panels.AUDIENCES:
+        errors.append(("audience", "Choose who the panel is for"))
+    return errors
+
+
+def _create(session: Session, user: User, name: str, audience: str) -> tuple[Panel | None, Errors]:
+    """The new panel of the user's council, or the problems that stopped it (nothing stored)."""
+    errors = panel_problems(name, audience)
+    if errors:
+        return None, errors
+    panel = panels.create_panel(session, user, _organisation(user), name, audience)
+    session.commit()
+    return panel, []
+
+
+def _panel_form(
+    request: Request,
+    user: User,
+    values: Mapping[str, Any],
+    errors: Errors,
+    status: int = 200,
+) -> HTMLResponse:
+    return render_form(
+        request,
+        "voice/panel_form.html",
+        values,
+        errors,
+        status,
+        audiences=panels.AUDIENCES,
+        organisation=_organisation(user).name,
+    )
+
+
+@router.get("/voice/panels/new", response_class=HTMLResponse, include_in_schema=False)
+def new_panel_page(request: Request, user: SignedIn) -> Response:
+    """The form to create a panel of the user's council."""
+    who = _signed_in(user, "/voice/panels/new")
+    if isinstance(who, Response):
+        return who
+    return _panel_form(request, who, dict.fromkeys(PANEL_FIELDS, ""), [])
+
+
+@router.post("/voice/panels/new", include_in_schema=False)
+def new_panel(request: Request, session: Db, user: SignedIn, form: Posted) -> Response:
+    """Create the panel and show it, or show the form again with what is wrong."""
+    who = _poster(user)
+    values = form_text(form, PANEL_FIELDS)
+    panel, errors = _create(session, who, values["name"], values["audience"])
+    if panel is None:
+        return _panel_form(request, who, values, errors, status=400)
+    return RedirectResponse(f"/voice/panels/{panel.id}", status_code=303)
+
+
+class PanelIn(BaseModel):
+    """A new panel of your council: its name and whom it is for."""
+
+    name: str = Field(examples=["Children in care council"])
+    audience: str = Field(examples=["children in care"])
+
+
+@router.post("/api/voice/panels", status_code=201)
+def create_panel_json(session: Db, user: SignedIn, body: PanelIn) -> JSONResponse:
+    """Create a panel of your council (for children in care, care leavers or families);
+    422 with each field's problem, nothing stored."""
+    if user is None:
+        raise HTTPException(401, "Sign in to create a panel.")
+    panel, errors = _create(session, user, body.name.strip(), body.audience.strip())
+    if panel is None:
+        return JSONResponse(
+            {
+                "error": "There is a problem with your request",
+                "detail": "; ".join(message for _, message in errors),
+                "errors": [{"field": f, "message": m} for f, m in errors],
+            },
+            status_code=422,
+        )
+    found = {
+        "id": panel.id,
+        "url": f"/voice/panels/{panel.id}",
+        "api": f"/api/voice/panels/{panel.id}",
+        "name": panel.name,
+        "audience": panel.audience,
+    }
+    return JSONResponse(found, status_code=201)
 
 
 @router.get("/voice/panels/{panel_id:int}", response_class=HTMLResponse, include_in_schema=False)

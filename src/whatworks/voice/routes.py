@@ -117,17 +117,24 @@ def _results(session: Session, user: User, survey_id: int) -> results.SurveyResu
     return results.survey_results(session, survey)
 
 
-@router.get("/voice/surveys/{survey_id}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/voice/surveys/{survey_id:int}", response_class=HTMLResponse, include_in_schema=False)
 def survey_page(request: Request, session: Db, user: SignedIn, survey_id: int) -> Response:
-    """A survey's results with suppression, beside the previous round's."""
+    """A survey's results with suppression, beside the previous round's; while it is open,
+    the forms to issue codes and to close it."""
     who = _signed_in(user, f"/voice/surveys/{survey_id}")
     if isinstance(who, Response):
         return who
     found = _results(session, who, survey_id)
-    return render(request, "voice/survey.html", found=found, shown=results.shown)
+    return render(
+        request,
+        "voice/survey.html",
+        found=found,
+        shown=results.shown,
+        max_codes=surveys.MAX_CODES,
+    )
 
 
-@router.get("/api/voice/surveys/{survey_id}/results")
+@router.get("/api/voice/surveys/{survey_id:int}/results")
 def survey_json(session: Db, user: SignedIn, survey_id: int) -> JSONResponse:
     """A survey's results as its page shows them, with disclosure control applied."""
     if user is None:
@@ -135,7 +142,7 @@ def survey_json(session: Db, user: SignedIn, survey_id: int) -> JSONResponse:
     return JSONResponse(_results(session, user, survey_id).as_dict())
 
 
-@router.get("/voice/surveys/{survey_id}/results.csv", include_in_schema=False)
+@router.get("/voice/surveys/{survey_id:int}/results.csv", include_in_schema=False)
 def survey_csv(session: Db, user: SignedIn, survey_id: int) -> Response:
     """A survey's results as CSV: withheld cells hold their symbol (c, low, z)."""
     if user is None:

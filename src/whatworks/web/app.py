@@ -25,13 +25,16 @@ from whatworks.outcomes import measure_routes, plan_routes
 from whatworks.outcomes import routes as outcomes_routes
 from whatworks.places import routes as places_routes
 from whatworks.returns import routes as returns_routes
-from whatworks.spread import places_routes as spread_places_routes
-from whatworks.spread import review_routes as spread_review_routes
 from whatworks.sharing import link_routes as sharing_link_routes
 from whatworks.sharing import routes as sharing_routes
+from whatworks.spread import places_routes as spread_places_routes
+from whatworks.spread import review_routes as spread_review_routes
 from whatworks.spread import routes as spread_routes
+from whatworks.voice import coproduction_routes as voice_coproduction_routes
 from whatworks.voice import panel_routes as voice_panel_routes
 from whatworks.voice import routes as voice_routes
+from whatworks.voice import survey_forms as voice_survey_forms
+from whatworks.voice import workforce_routes as voice_workforce_routes
 from whatworks.web import account, admin, errors, pages
 
 STATIC = Path(__file__).parent / "static"
@@ -98,8 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         spread_routes.router,
         sharing_routes.router,
         sharing_link_routes.router,
+        voice_survey_forms.router,
         voice_routes.router,
         voice_panel_routes.router,
+        voice_workforce_routes.router,
+        voice_coproduction_routes.router,
     ):
         app.include_router(router)
     errors.install(app)
