@@ -123,3 +123,29 @@ def test_definition_is_checked(client, councils, sign_in, csrf_from) -> None:
     assert refused.status_code == 400
     assert "Enter the service or programme" in refused.text
     assert "Choose a quadrant" in refused.text
+
+
+def test_the_target_can_be_changed_or_removed(client, councils, sign_in, csrf_from) -> None:
+    sign_in(client, "barnet", PASSWORD)
+    page = define(client, csrf_from)
+    api = f"/api{page}"
+    token = csrf_from(client.get(page).text)
+    client.post(f"{page}/values", data={"csrf_token": token, "period": "2025-Q1", "value": "70"})
+    assert client.get(api).json()["target"] == 80
+    # 70 against a target of 80: 10 short.
+    assert client.get(api).json()["variance_from_target"] == -10
+    bad = client.post(f"{page}/target", data={"csrf_token": token, "target": "120"})
+    assert bad.status_code == 400 and "between 0 and 100" in bad.text
+    assert client.get(api).json()["target"] == 80
+    moved = client.post(
+        f"{page}/target", data={"csrf_token": token, "target": "65"}, follow_redirects=False
+    )
+    assert moved.status_code == 303
+    assert client.get(api).json()["target"] == 65
+    assert client.get(api).json()["variance_from_target"] == 5
+    client.post(f"{page}/target", data={"csrf_token": token, "target": ""})
+    assert client.get(api).json()["target"] is None
+    sign_in(client, "leeds", PASSWORD)
+    token = csrf_from(client.get("/measures/new").text)
+    refused = client.post(f"{page}/target", data={"csrf_token": token, "target": "1"})
+    assert refused.status_code == 403

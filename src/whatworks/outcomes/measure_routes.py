@@ -266,6 +266,26 @@ def add_value(
     return RedirectResponse(f"/measures/{measure.id}", status_code=303)
 
 
+@router.post("/measures/{measure_id}/target", include_in_schema=False)
+def change_target(
+    request: Request,
+    measure_id: int,
+    form: FormData = Depends(verified_form),
+    user: User | None = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Response:
+    """Set or remove the measure's target."""
+    member = _member(user)
+    measure = measures.get(session, member, measure_id)
+    try:
+        measures.set_target(session, member, measure, str(form.get("target", "")))
+    except WhatworksError as error:
+        session.rollback()
+        return _reshow(request, session, measure, [f"The target was not saved: {error}"])
+    session.commit()
+    return RedirectResponse(f"/measures/{measure.id}", status_code=303)
+
+
 @router.post("/measures/{measure_id}/upload", include_in_schema=False)
 async def upload_values(
     request: Request,

@@ -102,6 +102,38 @@ def create(
     return measure
 
 
+def set_target(
+    session: Session, user: User | None, measure: PerformanceMeasure, text: str
+) -> PerformanceMeasure:
+    """Set (or, with empty text, remove) the measure's target, in the caller's transaction;
+    the change is audited with the old and new targets."""
+    if user is None:
+        raise PermissionDenied("Sign in to set a target.")
+    text = text.strip().replace(",", "")
+    target: float | None = None
+    if text:
+        try:
+            target = float(text)
+        except ValueError:
+            raise WhatworksError(
+                f"The target must be a number, like 25 or 12.5; got {text!r}."
+            ) from None
+        if measure.kind == "percent" and not 0 <= target <= 100:
+            raise WhatworksError(f"A percentage target is between 0 and 100; got {text}.")
+    before = measure.target
+    measure.target = target
+    audit.record(
+        session,
+        audit.Actor.of(user),
+        "set measure target",
+        f"measure:{measure.id}",
+        "performance management",
+        before=before,
+        after=target,
+    )
+    return measure
+
+
 def visible(session: Session, user: User | None) -> list[PerformanceMeasure]:
     """The measures of the user's organisation, by service and quadrant."""
     organisation_id = _organisation_id(user)
