@@ -120,3 +120,17 @@ def test_demo_seed_is_labelled_and_runs_once(sessions) -> None:
 @pytest.mark.parametrize("audience", ["children in care", "care leavers"])
 def test_children_need_ten(audience: str) -> None:
     assert results.MIN_RESPONDENTS[audience] == 10
+
+
+def test_demo_staff_survey_has_two_rounds_shown_in_full(sessions) -> None:
+    with transaction(sessions) as session:
+        made = demo.seed_demo_staff(session)
+        again = demo.seed_demo_staff(session)
+    assert [s.id for s in made] == [s.id for s in again] and len(made) == 2
+    with sessions() as session:
+        latest = results.survey_results(session, session.get(Survey, made[1].id))
+        assert latest.respondents == 66 and latest.previous_round == "Autumn 2024 (demo)"
+        happy = next(q for q in latest.questions if q.question_id == "happy_at_work")
+        # 66 staff answered, well above the threshold of 5 for staff: a percentage is shown.
+        assert happy.answered == 66 and happy.positive_status == "value"
+        assert happy.good is not None and happy.positive == round(100 * happy.good / 66, 1)

@@ -151,6 +151,7 @@ def seed_demo_voice(session: Session) -> int:
 
     before = count()
     demo.seed_demo(session)
+    demo.seed_demo_staff(session)
     demo.seed_demo_panels(session)
     demo.seed_demo_coproduction(session)
     return count() - before

@@ -78,6 +78,52 @@ def seed_demo(session: Session) -> list[Survey]:
     return made
 
 
+STAFF = ("happy_at_work", "supported_by_manager", "manageable_workload")
+#: The staff survey's rounds: (round, period, respondents, chance of each good answer).
+STAFF_ROUNDS = (
+    ("Autumn 2024 (demo)", "2024", 58, 0.64),
+    ("Autumn 2025 (demo)", "2025", 66, 0.78),
+)
+
+
+def seed_demo_staff(session: Session) -> list[Survey]:
+    """Two rounds of the demo council's staff survey (morale, support and workload), which
+    the workforce page shows beside the published workforce figures; later calls change
+    nothing."""
+    organisation = get_or_create_organisation(session, DEMO_ORGANISATION, "council", DEMO_LA)
+    title = "Working here (demo)"
+    existing = list(
+        session.scalars(
+            select(Survey).where(
+                Survey.organisation_id == organisation.id, Survey.is_demo, Survey.title == title
+            )
+        )
+    )
+    if existing:
+        return existing
+    author = User(username="demo", full_name="Demo", password_hash="", role="admin")
+    rng = random.Random(2024)
+    made = []
+    for round_label, period, respondents, chance in STAFF_ROUNDS:
+        survey = surveys.create_survey(
+            session,
+            author,
+            organisation,
+            surveys.NewSurvey(title, "staff", round_label, period, STAFF),
+            is_demo=True,
+        )
+        codes = surveys.issue_codes(
+            session, author, survey, "Social work teams (demo)", respondents
+        )
+        for code in codes:
+            surveys.answer(
+                session, code, _answers(survey, chance, rng), on=date(int(period), 10, 15)
+            )
+        surveys.close(session, author, survey)
+        made.append(survey)
+    return made
+
+
 DEMO_PANEL = "Children in care council (demo)"
 #: (meeting, you said, we will, owner, due, statuses it moved through, note of the last move)
 POINTS = (
