@@ -81,6 +81,7 @@ def demo(context: typer.Context) -> None:
         import_demo_returns,
         seed_demo_evidence,
         seed_demo_learning,
+        seed_demo_sharing,
         seed_demo_voice,
     )
     from whatworks.outcomes.published import bundled_files
@@ -142,6 +143,12 @@ def demo(context: typer.Context) -> None:
         console.print(f"Voice: {surveys} demo surveys of {DEMO_COUNCIL} answered and added.")
     else:
         console.print("Voice: the demo surveys are already stored.")
+    with transaction(factory) as session:
+        shared = seed_demo_sharing(session, chosen)
+    if shared:
+        console.print(f"Sharing: the demo safeguarding partnership and {shared} agency datasets.")
+    else:
+        console.print("Sharing: the demo safeguarding partnership is already stored.")
 
 
 @demo_app.command("generate")

@@ -43,7 +43,14 @@ DEMO_USERS = (
         "partner",
         None,
     ),
-)
+    # the other members of the demo safeguarding partnership (sharing/demo.py)
+    ("sharing-council", "Cal Safeguarding Lead", "partnership_member",
+     "Barnet Council (demo)", "council", "E09000003"),
+    ("sharing-school", "Jo Designated Safeguarding Lead", "partnership_member",
+     "Barnet Schools Safeguarding Network (demo)", "partner", None),
+    ("sharing-health", "Sam Named Nurse", "partnership_member",
+     "North London Community Health (demo)", "partner", None),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -155,3 +162,12 @@ def seed_demo_voice(session: Session) -> int:
     demo.seed_demo_panels(session)
     demo.seed_demo_coproduction(session)
     return count() - before
+
+
+def seed_demo_sharing(session: Session, chosen: Settings) -> int:
+    """Seed the demo safeguarding partnership, its signed agreement and four agencies'
+    synthetic records (labelled as demo data); adds nothing if it exists. Returns how many
+    agency datasets were added."""
+    from whatworks.sharing import demo
+
+    return demo.seed_demo_sharing(session, chosen).datasets_added

@@ -1,11 +1,16 @@
-"""`whatworks sharing link`: link two agencies' CSV files of children's records."""
+"""`whatworks sharing link|import|retention|demo-data`: link two agencies' CSV files of
+children's records; import an agency's file into a partnership and print its data-quality
+profile; delete identifiers whose retention has passed; write synthetic agency files."""
 
 from __future__ import annotations
 
 import csv
 import json
 import time
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,24 +23,25 @@ from whatworks.store import settings
 
 console = Console()
 sharing_app = typer.Typer(
-    help="Information sharing between agencies: record linkage.", no_args_is_help=True
+    help="Information sharing between agencies: record linkage, agency datasets, retention.",
+    no_args_is_help=True,
 )
 FORMATS = ("table", "json")
 #: Fields every file must have (after --map).
 REQUIRED = ("record_id", "first_name", "surname", "dob")
 
 
-def parse_map(items: list[str]) -> dict[str, str]:
-    """FIELD=COLUMN items -> {field: column}; fields must be standard fields."""
+def parse_map(items: list[str], fields: Sequence[str] = STANDARD_FIELDS) -> dict[str, str]:
+    """FIELD=COLUMN items -> {field: column}; fields must be among `fields`."""
     mapping = {}
     for item in items:
         field, sep, column = item.partition("=")
         field, column = field.strip(), column.strip()
         if not sep or not column:
             raise WhatworksError(f"--map {item!r} must be FIELD=COLUMN, such as dob=DateOfBirth")
-        if field not in STANDARD_FIELDS:
+        if field not in fields:
             raise WhatworksError(
-                f"--map {item!r}: {field!r} is not a field; use one of {', '.join(STANDARD_FIELDS)}"
+                f"--map {item!r}: {field!r} is not a field; use one of {', '.join(fields)}"
             )
         mapping[field] = column
     return mapping
@@ -172,3 +178,185 @@ def link_command(
         else:
             table.add_row(measure, str(shown))
     console.print(table)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
+def print_profile(profile: dict[str, Any]) -> None:
+    """A dataset's data-quality profile as a table, one row per standard field."""
+    table = Table(
+        "field", "column", "filled", "valid", "distinct", "problems",
+        title=f"{profile['file']}: {profile['rows']:,} records",
+    )  # fmt: skip
+    for field, shown in profile["fields"].items():
+        if shown.get("filled") is None:
+            table.add_row(field, "not mapped", "", "", "", "")
+            continue
+        problems = "; ".join(
+            f"{p['reason']}: {p['count']:,} (rows {', '.join(map(str, p['rows'][:5]))}"
+            f"{', ...' if p['count'] > 5 else ''})"
+            for p in shown["problems"]
+        )
+        table.add_row(
+            field, shown["column"], _percent(shown["filled_pct"]), _percent(shown["valid_pct"]),
+            f"{shown['distinct']:,}", problems,
+        )  # fmt: skip
+    console.print(table)
+    if profile["unmapped_columns"]:
+        console.print("Not imported: " + ", ".join(profile["unmapped_columns"]))
+
+
+@sharing_app.command("import")
+def import_command(
+    partnership: int = typer.Option(..., "--partnership", help="The partnership's number."),
+    agency: str = typer.Option(..., "--agency", help="council, school, health, police or other."),
+    file: Path = typer.Option(..., "--file", help="The agency's CSV file (UTF-8)."),
+    maps: list[str] = typer.Option(
+        [], "--map", help="FIELD=COLUMN: the column holding a standard field (repeatable)."
+    ),
+    title: str = typer.Option("", "--title", help="A title for the dataset."),
+    organisation: int = typer.Option(
+        None, "--organisation", help="The member organisation's number, if several are that agency."
+    ),
+) -> None:
+    """Import an agency's CSV file into a partnership under its agreement in force, and print
+    the data-quality profile. Columns not given with --map are guessed from their names."""
+    from whatworks.core.db import transaction
+    from whatworks.core.models import User
+    from whatworks.sharing import access, datasets, partnerships
+    from whatworks.store import session_factory, upgrade_store
+
+    mapping = parse_map(maps, partnerships.SHAREABLE_FIELDS)
+    chosen = settings()
+    upgrade_store(chosen)
+    operator = User(username="cli", full_name="Command line", password_hash="", role="admin")
+    with transaction(session_factory(chosen)) as session:
+        found = partnerships.get_partnership(session, partnership)
+        agreement = access.agreement_for(session, found, date.today(), [agency])
+        upload = datasets.read_upload(file)
+        guessed = datasets.suggest_mapping(
+            [c for c in upload.columns if c not in mapping.values()],
+            [f for f in access.fields_of(agreement) if f not in mapping],
+        )
+        dataset = datasets.import_dataset(
+            session, chosen, operator, found, agency, file, {**guessed, **mapping}, title,
+            organisation_id=organisation,
+        )  # fmt: skip
+        console.print(
+            f"Imported dataset {dataset.id} ({dataset.title}) into {found.name} under "
+            f"'{agreement.title}'; identifiers kept until {dataset.retain_until.isoformat()}."
+        )
+        print_profile(datasets.profile_of(dataset))
+
+
+@sharing_app.command("retention")
+def retention_command(
+    as_at: str = typer.Option(
+        None, "--as-at", help="The day to apply retention on, YYYY-MM-DD (default: today)."
+    ),
+) -> None:
+    """Delete the identifiers (matching files) of every dataset whose retention has passed;
+    the pseudonymised records stay. Running it again deletes nothing more."""
+    from whatworks.core.db import transaction
+    from whatworks.sharing.retention import apply_retention
+    from whatworks.store import session_factory, upgrade_store
+
+    try:
+        on = date.fromisoformat(as_at) if as_at else date.today()
+    except ValueError:
+        raise WhatworksError(f"--as-at {as_at!r} is not a date written YYYY-MM-DD.") from None
+    chosen = settings()
+    upgrade_store(chosen)
+    with transaction(session_factory(chosen)) as session:
+        done = apply_retention(session, chosen.data_dir, on)
+    if not done:
+        console.print(f"No dataset's retention has passed on {on.isoformat()}.")
+    for deletion in done:
+        console.print(
+            f"Dataset {deletion.dataset_id} ({deletion.title}): identifiers deleted, "
+            f"{deletion.reason} on {deletion.due.isoformat()}."
+        )
+
+
+@sharing_app.command("demo-data")
+def demo_data_command(
+    out: Path = typer.Option(..., "--out", help="Folder to write the agencies' CSV files into."),
+    people: int = typer.Option(2000, "--people", help="How many children."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same files."),
+    difficulty: str = typer.Option("standard", "--difficulty", help="standard or hard."),
+) -> None:
+    """Write synthetic council, school, health and police CSV files of the same children,
+    with the truth in person_id (docs/sharing.md)."""
+    from whatworks.sharing.synthetic import generate
+
+    data = generate(people, seed, difficulty)
+    for path in data.write(out):
+        console.print(f"{path}: {len(data.rows(path.stem)):,} records")
+
+
+@sharing_app.command("run")
+def run_command(
+    partnership: int = typer.Option(..., "--partnership", help="The partnership's number."),
+    purpose: str = typer.Option(
+        ..., "--purpose", help="Why the records are linked (at least 10 characters; audited)."
+    ),
+    dataset_ids: str = typer.Option(
+        "", "--datasets", help="Dataset numbers to link, such as 1,2,3 (default: every one)."
+    ),
+    threshold: float = typer.Option(
+        None, "--threshold", help="Match probability to link at; default: chosen by the model."
+    ),
+) -> None:
+    """Link a partnership's datasets under its agreement in force: every pair of datasets,
+    review decisions applied, children clustered, the whole-system indicators written."""
+    import getpass
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from whatworks.core.audit import Actor
+    from whatworks.core.db import transaction
+    from whatworks.sharing import partnerships, runs
+    from whatworks.store import session_factory, upgrade_store
+
+    try:
+        ids = [int(part) for part in dataset_ids.split(",") if part.strip()]
+    except ValueError:
+        raise WhatworksError(
+            f"--datasets {dataset_ids!r} must be dataset numbers separated by commas, like 1,2,3."
+        ) from None
+    chosen = settings()
+    upgrade_store(chosen)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with (
+        Progress(*columns, console=console, transient=True) as bar,
+        transaction(session_factory(chosen)) as session,
+    ):
+        task = bar.add_task("Starting", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        run = runs.run_linkage(
+            session,
+            chosen.data_dir,
+            Actor(f"{getpass.getuser()} (command line)"),
+            partnerships.get_partnership(session, partnership),
+            ids,
+            purpose,
+            engine=chosen.engine,
+            threshold=threshold,
+            progress=report,
+        )
+        summary = (run.id, run.status, run.error, run.record_count, run.cluster_count)
+        counts = (run.pair_count, run.link_count, run.review_count, run.threshold, run.seconds)
+    run_id, status, error, records, people = summary
+    if status != "done":
+        raise WhatworksError(f"Linkage run {run_id} failed and linked nothing: {error}")
+    pairs, links, review, chosen_threshold, seconds = counts
+    console.print(
+        f"Linkage run {run_id}: {records:,} records, {people:,} children, {links:,} links "
+        f"from {pairs:,} scored pairs at probability {chosen_threshold:.4f}; {review:,} pairs "
+        f"wait for review ({seconds:.1f} seconds)."
+    )

@@ -8,7 +8,7 @@
 
 The method (comparisons, blocking, training, threshold, clusters, review band) is in
 docs/sharing.md. The linker is built by `build_linker(left, right, engine)`, the one place
-an engine is chosen: DuckDB now; Spark raises ConfigurationError until it is wired in.
+an engine is chosen: DuckDB in process, or Spark (`engine="spark"`, WHATWORKS_ENGINE=spark).
 """
 
 from __future__ import annotations
@@ -315,24 +315,55 @@ def _settings(identifiers: Sequence[str]) -> Any:
     )
 
 
+def _spark_api() -> Any:
+    """Splink's Spark API on the process's Spark session, with Splink's similarity functions
+    (Jaro-Winkler, Damerau-Levenshtein: Scala UDFs in the jar Splink ships) added to it."""
+    from splink.backends.spark import SparkAPI, similarity_jar_location
+
+    from whatworks.core.analytics import spark_session
+
+    spark = spark_session()
+    # ADD JAR puts the jar on this thread's class loader, where registering the UDFs looks.
+    spark.sql(f"ADD JAR '{similarity_jar_location()}'")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+
+
+def _spark_frame(frame: pd.DataFrame) -> Any:
+    """A standardised frame as a Spark DataFrame of strings (a column with no values at all
+    would otherwise have no type Spark can infer)."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    from whatworks.core.analytics import spark_session
+
+    schema = StructType([StructField(str(name), StringType(), True) for name in frame.columns])
+    rows = [
+        tuple(None if value is None or value != value else str(value) for value in row)
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    return spark_session().createDataFrame(rows, schema=schema)
+
+
 def build_linker(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> Any:
-    """A Splink linker of two standardised datasets on the named engine."""
-    if engine == "spark":
+    """A Splink linker of two standardised datasets on the named engine: DuckDB in process,
+    or Spark (the session of `core.analytics`, local unless WHATWORKS_SPARK_MASTER names a
+    cluster)."""
+    if engine not in ("duckdb", "spark"):
         raise ConfigurationError(
-            "Record linkage does not run on Spark yet (WHATWORKS_ENGINE=spark); "
-            "unset WHATWORKS_ENGINE or set it to duckdb."
+            f"Unknown engine {engine!r} for record linkage; use duckdb or spark."
         )
-    if engine != "duckdb":
-        raise ConfigurationError(f"Unknown engine {engine!r} for record linkage; use duckdb.")
     from splink import DuckDBAPI, Linker
 
     identifiers = [
         name for name in IDENTIFIERS if left[name].notna().any() and right[name].notna().any()
     ]
+    if engine == "spark":
+        db_api, tables = _spark_api(), [_spark_frame(left), _spark_frame(right)]
+    else:
+        db_api, tables = DuckDBAPI(), [left, right]
     return Linker(
-        [left, right],
+        tables,
         _settings(identifiers),
-        db_api=DuckDBAPI(),
+        db_api=db_api,
         set_up_basic_logging=False,
         input_table_aliases=list(SOURCES),
     )

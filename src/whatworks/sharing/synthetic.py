@@ -18,6 +18,10 @@ nicknames (Bill for William), day and month transposed in the date of birth, a m
 address, a mistyped or missing postcode, a changed surname. "hard" has more common names,
 more twins, siblings born closer together and about twice the errors. The council writes
 dates dd/mm/yyyy, the others yyyy-mm-dd. Names come from `names.py` (a hand-made list).
+Each record also carries the agency's need codes (`NEEDS`), ";"-separated and often empty,
+drawn from a random stream of their own, so the identifying fields are the same with or
+without them; a child's chance of each need rises with a risk of their own, the same at
+every agency, so children with needs at one agency tend to have needs at others.
 UPNs carry the DfE check letter (`returns.synthetic.upn_check_letter`) and NHS numbers the
 modulus 11 check digit. The same arguments give the same records.
 """
@@ -53,6 +57,7 @@ FIELDS = (
     "address",
     "upn",
     "nhs_number",
+    "needs",
 )
 #: Children are aged 0-17 on this day.
 REFERENCE_DAY = date(2025, 3, 31)
@@ -67,6 +72,31 @@ IDENTIFIERS = {
 }
 #: The chance sex is missing or recorded as unknown.
 _SEX_ERRORS = 0.01
+#: Each agency's need codes: (code, chance for a child of average risk, youngest age, oldest).
+NEEDS: dict[str, tuple[tuple[str, float, int, int], ...]] = {
+    "council": (
+        ("early help", 0.08, 0, 17),
+        ("child in need", 0.05, 0, 17),
+        ("child protection plan", 0.015, 0, 17),
+        ("looked after", 0.01, 0, 17),
+    ),
+    "school": (
+        ("SEN support", 0.13, 4, 17),
+        ("EHC plan", 0.045, 4, 17),
+        ("persistent absence", 0.18, 5, 17),
+        ("suspension", 0.04, 7, 17),
+    ),
+    "health": (
+        ("A&E attendance", 0.2, 0, 17),
+        ("CAMHS", 0.06, 5, 17),
+        ("health visiting", 0.9, 0, 4),
+    ),
+    "police": (
+        ("missing episode", 0.08, 10, 17),
+        ("domestic abuse household", 0.3, 0, 17),
+        ("youth justice", 0.06, 10, 17),
+    ),
+}
 _PREFIX = {"council": "C", "school": "S", "health": "H", "police": "P"}
 _STREETS = _words(
     "Church Station Victoria Albert Park Mill Queens Kings Green Manor Grange Chapel "
@@ -180,9 +210,12 @@ def generate(
     rng = random.Random(f"sharing:{seed}:{difficulty}")
     children = _children(rng, people, level, la_code)
     data = AgencyData(seed, difficulty, children)
+    risk = _risks(random.Random(f"sharing:{seed}:{difficulty}:risk"), children)
     for agency in agencies:
         stream = random.Random(f"sharing:{seed}:{difficulty}:{agency}")
         data.records[agency] = _records(stream, agency, children, level)
+        needs = random.Random(f"sharing:{seed}:{difficulty}:{agency}:needs")
+        _add_needs(needs, agency, data.records[agency], children, risk)
     return data
 
 
@@ -348,3 +381,38 @@ def _records(
         )
     rng.shuffle(seen)
     return [{"record_id": f"{_PREFIX[agency]}{i + 1:06d}", **row} for i, row in enumerate(seen)]
+
+
+# --- the agency's need codes ----------------------------------------------------------------
+
+
+def _risks(rng: random.Random, children: list[Person]) -> dict[str, float]:
+    """Each child's risk: a multiplier of every need's chance, log-normal with mean 1, so
+    the chances in NEEDS are those of a child of average risk."""
+    return {p.person_id: rng.lognormvariate(-0.5, 1.0) for p in children}
+
+
+def _add_needs(
+    rng: random.Random,
+    agency: str,
+    rows: list[dict[str, str]],
+    children: list[Person],
+    risk: dict[str, float],
+) -> None:
+    """Give every record its agency's need codes ("" for none), in the records' order."""
+    dob = {p.person_id: p.dob for p in children}
+    for row in rows:
+        born = dob[row["person_id"]]
+        age = (
+            REFERENCE_DAY.year
+            - born.year
+            - ((REFERENCE_DAY.month, REFERENCE_DAY.day) < (born.month, born.day))
+        )
+        codes = [
+            code
+            for code, chance, youngest, oldest in NEEDS[agency]
+            if rng.random()
+            < min(0.95, chance * (1 if code == "health visiting" else risk[row["person_id"]]))
+            and youngest <= age <= oldest
+        ]
+        row["needs"] = ";".join(codes)
