@@ -218,7 +218,7 @@ def test_a_partnership_from_creation_to_a_profile(
 
 def _demo(sessions, settings) -> tuple[int, int, int]:
     with transaction(sessions) as session:
-        made = demo.seed_demo_sharing(session, settings)
+        made = demo.seed_demo_sharing(session, settings, link=False)
         partnership = session.get(Partnership, made.partnership_id)
         return (
             partnership.id,
@@ -324,3 +324,21 @@ def test_a_hard_error_at_the_mapping_step_stores_nothing(client, sessions, setti
     # the file waits for another mapping, or is deleted
     client.post(sent.headers["location"] + "/discard", data={"csrf_token": token})
     assert not list((settings.data_dir / "partnerships" / f"p{pid}" / "uploads").glob("*"))
+
+
+def test_the_demo_partnership_is_linked_once(sessions, settings) -> None:
+    from whatworks.sharing import synthetic
+    from whatworks.sharing.models import LinkRun
+
+    with transaction(sessions) as session:
+        made = demo.seed_demo_sharing(session, settings)
+    with transaction(sessions) as session:
+        assert demo.seed_demo_sharing(session, settings).datasets_added == 0
+        found = session.scalars(select(LinkRun)).all()
+    assert len(found) == 1 and found[0].status == "done"
+    # The truth the demo was generated from: the children held by at least one agency.
+    data = synthetic.generate(demo.PEOPLE, demo.SEED, agencies=synthetic.AGENCIES)
+    rows = [r for agency in synthetic.AGENCIES for r in data.rows(agency)]
+    children = {r["person_id"] for r in rows}
+    assert found[0].record_count == len(rows) == made.records_added
+    assert abs(found[0].cluster_count - len(children)) <= 0.02 * len(children)

@@ -1,8 +1,8 @@
 """A clearly labelled demo: Barnet's safeguarding children partnership (demo), with Barnet
 Council (demo), a schools, a health and a police organisation (demo) as members, an
 agreement signed by all four and in force, and each agency's synthetic records of about
-600 children imported through the same path as a real upload. The demo's users of these
-organisations are made with the demo's other users (`demo.demo.DEMO_USERS`)."""
+600 children imported through the same path as a real upload, then linked once. The demo's
+users of these organisations are made with the demo's other users (`demo.demo.DEMO_USERS`)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whatworks.config import Settings
+from whatworks.core.audit import Actor
 from whatworks.core.auth import get_or_create_organisation
 from whatworks.core.models import User
-from whatworks.sharing import datasets, partnerships, synthetic
+from whatworks.sharing import datasets, partnerships, runs, synthetic
 from whatworks.sharing.models import AgencyDataset, Partnership
 
 DEMO_PARTNERSHIP = "Barnet Safeguarding Children Partnership (demo)"
@@ -37,6 +38,9 @@ PEOPLE = 600
 SEED = 2026
 #: The demo agreement started this many days before the demo is built.
 STARTED_DAYS_AGO = 120
+#: The demo's first linkage run, made when the demo is built, so the whole-system view has
+#: something to show.
+RUN_PURPOSE = "Which children are known to several services, to plan early help (demo)"
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,9 @@ class DemoSharing:
     records_added: int
 
 
-def seed_demo_sharing(session: Session, settings: Settings) -> DemoSharing:
-    """The demo partnership, its signed agreement in force and four agency datasets; made
-    once, later calls add nothing."""
+def seed_demo_sharing(session: Session, settings: Settings, link: bool = True) -> DemoSharing:
+    """The demo partnership, its signed agreement in force and four agency datasets, linked
+    once (unless `link` is false); made once, later calls add nothing."""
     found = session.scalar(select(Partnership).where(Partnership.name == DEMO_PARTNERSHIP))
     if found is not None:
         return DemoSharing(found.id, 0, 0)
@@ -108,4 +112,9 @@ def seed_demo_sharing(session: Session, settings: Settings) -> DemoSharing:
     added = session.scalars(
         select(AgencyDataset.id).where(AgencyDataset.partnership_id == partnership.id)
     ).all()
+    session.flush()
+    if link:
+        runs.run_linkage(
+            session, settings.data_dir, Actor("demo"), partnership, None, RUN_PURPOSE, on=today
+        )
     return DemoSharing(partnership.id, len(added), records)
