@@ -26,9 +26,9 @@ covers standardising, blocking, comparing, training and classifying.
 - recordlinkage (0.16): the records standardised by the same `linkage.standardise` (so both
   sides compare the same cleaned values), then
   * blocking: the union of the same blocks Splink scores (NHS number and UPN where both
-    sides hold some; date of birth; formal first name and surname; postcode and surname;
-    year of birth and surname; year of birth and formal first name), by `Index.block` on
-    each; so both sides compare the same candidate pairs;
+    sides hold some, and each key set of `linkage.BLOCKING_KEYS`, on the columns
+    `linkage.standardise` derives for them), by `Index.block` on each; so both sides
+    compare the same candidate pairs;
   * comparisons, each 0/1 as the ECM classifier needs: first name Jaro-Winkler >= 0.85,
     formal first name exact (the nickname table), surname Jaro-Winkler >= 0.85, date of
     birth exact, postcode exact, sex exact, NHS number and UPN exact (where both sides
@@ -152,18 +152,9 @@ def side_recordlinkage(left: list[dict[str, str]], right: list[dict[str, str]], 
     with Clock() as clock:
         a = linkage.standardise(left, AGENCIES[0]).set_index("unique_id")
         b = linkage.standardise(right, AGENCIES[1]).set_index("unique_id")
-        for frame in (a, b):
-            frame["yob"] = frame["dob"].str[:4]
         identifiers = [n for n in linkage.IDENTIFIERS if a[n].notna().any() and b[n].notna().any()]
         indexer = recordlinkage.Index()
-        for keys in [
-            *([n] for n in identifiers),
-            ["dob"],
-            ["first_name_formal", "surname"],
-            ["postcode", "surname"],
-            ["yob", "surname"],
-            ["yob", "first_name_formal"],
-        ]:
+        for keys in [*([n] for n in identifiers), *map(list, linkage.BLOCKING_KEYS)]:
             indexer.block(keys)
         candidates = indexer.index(a, b)
         blocked = time.perf_counter()

@@ -283,15 +283,57 @@ def retention_command(
 @sharing_app.command("demo-data")
 def demo_data_command(
     out: Path = typer.Option(..., "--out", help="Folder to write the agencies' CSV files into."),
-    people: int = typer.Option(2000, "--people", help="How many children."),
+    people: int = typer.Option(
+        None,
+        "--people",
+        help="How many children (default 2000; with --from-returns, the area's children at "
+        "the council's rate of children in need).",
+    ),
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same files."),
     difficulty: str = typer.Option("standard", "--difficulty", help="standard or hard."),
+    from_returns: Path = typer.Option(
+        None,
+        "--from-returns",
+        help="A folder written by `whatworks demo generate`: the council's records are the "
+        "children in need in its returns.",
+    ),
+    la: str = typer.Option(
+        None, "--la", help="With --from-returns: the council (new LA code), if there are several."
+    ),
+    year: int = typer.Option(
+        None, "--year", help="With --from-returns: the collection year (default: the latest)."
+    ),
+    on: str = typer.Option(
+        None,
+        "--on",
+        help="With --from-returns: the day, YYYY-MM-DD, in the collection year (default: its "
+        "31 March).",
+    ),
 ) -> None:
     """Write synthetic council, school, health and police CSV files of the same children,
-    with the truth in person_id (docs/sharing.md)."""
-    from whatworks.sharing.synthetic import generate
+    with the truth in person_id (docs/sharing.md); with --from-returns, the council's records
+    are the children in need in a council's synthetic returns."""
+    from whatworks.sharing import synthetic
 
-    data = generate(people, seed, difficulty)
+    if from_returns is None:
+        given = [name for name, value in (("--la", la), ("--year", year), ("--on", on)) if value]
+        if given:
+            raise WhatworksError(f"{', '.join(given)}: only with --from-returns FOLDER.")
+        data = synthetic.generate(2000 if people is None else people, seed, difficulty)
+    else:
+        try:
+            day = date.fromisoformat(on) if on else None
+        except ValueError:
+            raise WhatworksError(f"--on {on!r} is not a date written YYYY-MM-DD.") from None
+        returns = synthetic.read_returns(from_returns, la, year, day)
+        data = synthetic.from_returns(returns, seed, difficulty, people=people)
+        plans = sum(c.protection_plan for c in returns.children)
+        cared = sum(c.looked_after for c in returns.children)
+        console.print(
+            f"{returns.la}, {returns.year} returns: {len(returns.children):,} children in need "
+            f"on {returns.on.isoformat()} ({plans:,} on a child protection plan, {cared:,} "
+            f"looked after) among {len(data.people):,} children in the area"
+        )
     for path in data.write(out):
         console.print(f"{path}: {len(data.rows(path.stem)):,} records")
 

@@ -17,7 +17,9 @@ import hashlib
 import hmac
 import logging
 import math
+import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,19 @@ import pandas as pd
 from whatworks.core.errors import ConfigurationError, WhatworksError
 from whatworks.sharing.names import formal_names
 
+#: Which pairs are scored: those agreeing on every key of at least one of these (besides
+#: NHS number and UPN). Each key set splits the records finely enough that the candidate
+#: pairs stay manageable at a million records a side: a date of birth alone, or a year of
+#: birth and a first name, is shared by hundreds of children in a large dataset.
+BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("dob", "surname_initial"),
+    ("dob", "first_initial"),
+    ("dob", "district"),
+    ("first_name_formal", "surname", "birth_year"),
+    ("postcode", "surname"),
+    ("birth_year", "surname", "first_initial"),
+    ("birth_year", "first_name_formal", "district"),
+)
 #: The fields linkage reads (CSV columns are mapped onto these).
 STANDARD_FIELDS = (
     "record_id",
@@ -202,7 +217,7 @@ def standardise(rows: Sequence[Mapping[str, str]], dataset: str) -> pd.DataFrame
                 },
             }
         )
-    return pd.DataFrame.from_records(
+    frame = pd.DataFrame.from_records(
         records,
         columns=[
             "unique_id",
@@ -215,6 +230,14 @@ def standardise(rows: Sequence[Mapping[str, str]], dataset: str) -> pd.DataFrame
             *IDENTIFIERS,
         ],
     ).astype("object")
+    # Blocking keys (BLOCKING_KEYS): never compared, only used to choose candidate pairs.
+    frame["birth_year"] = frame["dob"].str[:4]
+    frame["surname_initial"] = frame["surname"].str[:1]
+    frame["first_initial"] = frame["first_name_formal"].str[:1]
+    frame["district"] = frame["postcode"].map(
+        lambda code: code[:-3] if isinstance(code, str) and len(code) > 4 else None
+    )
+    return frame
 
 
 # --- the model ---------------------------------------------------------------------------
@@ -300,11 +323,7 @@ def _settings(identifiers: Sequence[str]) -> Any:
     ]
     blocking: list[Any] = [
         *(block_on(name) for name in identifiers),
-        block_on("dob"),
-        block_on("first_name_formal", "surname"),
-        block_on("postcode", "surname"),
-        block_on("substr(dob, 1, 4)", "surname"),
-        block_on("substr(dob, 1, 4)", "first_name_formal"),
+        *(block_on(*keys) for keys in BLOCKING_KEYS),
     ]
     return SettingsCreator(
         link_type="link_only",
@@ -343,6 +362,21 @@ def _spark_frame(frame: pd.DataFrame) -> Any:
     return spark_session().createDataFrame(rows, schema=schema)
 
 
+def _duckdb_connection() -> Any:
+    """An in-memory DuckDB for Splink, held to WHATWORKS_LINKAGE_MEMORY (default 4GB) and
+    spilling to a temporary folder beyond it: DuckDB's own default (80 % of the machine)
+    leaves too little for the records in Python beside it at a million records a side."""
+    import duckdb
+
+    spill = tempfile.mkdtemp(prefix="whatworks-linkage-")
+    return duckdb.connect(
+        config={
+            "memory_limit": os.environ.get("WHATWORKS_LINKAGE_MEMORY", "4GB"),
+            "temp_directory": spill,
+        }
+    )
+
+
 def build_linker(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> Any:
     """A Splink linker of two standardised datasets on the named engine: DuckDB in process,
     or Spark (the session of `core.analytics`, local unless WHATWORKS_SPARK_MASTER names a
@@ -359,7 +393,7 @@ def build_linker(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb"
     if engine == "spark":
         db_api, tables = _spark_api(), [_spark_frame(left), _spark_frame(right)]
     else:
-        db_api, tables = DuckDBAPI(), [left, right]
+        db_api, tables = DuckDBAPI(connection=_duckdb_connection()), [left, right]
     return Linker(
         tables,
         _settings(identifiers),
@@ -380,7 +414,7 @@ def train(linker: Any, identifiers: Sequence[str], seed: int) -> None:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("first_name_formal", "surname")
     )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob", "district"))
 
 
 # --- threshold, clusters, evaluation ----------------------------------------------------
@@ -472,39 +506,65 @@ def _guard(first_name: str, dob: str) -> str | None:
     return None
 
 
-def _pairs(table: pd.DataFrame, levels: dict[str, list[tuple[str, Any]]]) -> list[Pair]:
+def _pair_columns(predictions: Any, levels: dict[str, list[tuple[str, Any]]]) -> list[str]:
+    """The prediction columns a Pair needs: ids, probability, weight, and each comparison's
+    level and Bayes factors (not the compared values, which the explanation does not need)."""
+    present = {column.unquote().name for column in predictions.columns}
+    wanted = ["unique_id_l", "unique_id_r", "source_dataset_l", "match_probability"]
+    wanted.append("match_weight")
+    for name in levels:
+        wanted += [f"gamma_{name}", f"bf_{name}"]
+        if f"bf_tf_adj_{name}" in present:
+            wanted.append(f"bf_tf_adj_{name}")
+    return wanted
+
+
+def _pair(row: Mapping[str, Any], levels: dict[str, list[tuple[str, Any]]]) -> Pair:
+    explanation = []
+    for name, named_levels in levels.items():
+        gamma = int(row[f"gamma_{name}"])
+        label = (
+            "missing"
+            if gamma == -1
+            else "different"
+            if gamma == 0
+            else named_levels[len(named_levels) - gamma][0]
+        )
+        factor = float(row[f"bf_{name}"]) * float(row.get(f"bf_tf_adj_{name}", 1.0) or 1.0)
+        explanation.append(ComparisonWeight(name, label, math.log2(factor)))
+    weight = float(row["match_weight"])
+    guard = _guard(explanation[0].level, explanation[2].level)
+    left, right = (
+        (row["unique_id_l"], row["unique_id_r"])
+        if row["source_dataset_l"] == SOURCES[0]
+        else (row["unique_id_r"], row["unique_id_l"])
+    )
+    return Pair(
+        str(left),
+        str(right),
+        float(row["match_probability"]),
+        weight,
+        weight - sum(c.weight for c in explanation),
+        tuple(explanation),
+        guard,
+    )
+
+
+#: Predictions are read this many rows at a time, so memory holds one chunk of rows as
+#: dictionaries, not all of them.
+CHUNK = 100_000
+
+
+def _pairs(linker: Any, predictions: Any, levels: dict[str, list[tuple[str, Any]]]) -> list[Pair]:
+    columns = _pair_columns(predictions, levels)
+    table = linker.misc.query_sql(
+        f"select {', '.join(columns)} from {predictions.physical_name}", output_type="pandas"
+    )
     pairs = []
-    for row in table.to_dict("records"):
-        explanation = []
-        for name, named_levels in levels.items():
-            gamma = int(row[f"gamma_{name}"])
-            label = (
-                "missing"
-                if gamma == -1
-                else "different"
-                if gamma == 0
-                else named_levels[len(named_levels) - gamma][0]
-            )
-            factor = float(row[f"bf_{name}"]) * float(row.get(f"bf_tf_adj_{name}", 1.0) or 1.0)
-            explanation.append(ComparisonWeight(name, label, math.log2(factor)))
-        weight = float(row["match_weight"])
-        guard = _guard(explanation[0].level, explanation[2].level)
-        left, right = (
-            (row["unique_id_l"], row["unique_id_r"])
-            if row["source_dataset_l"] == SOURCES[0]
-            else (row["unique_id_r"], row["unique_id_l"])
-        )
-        pairs.append(
-            Pair(
-                str(left),
-                str(right),
-                float(row["match_probability"]),
-                weight,
-                weight - sum(c.weight for c in explanation),
-                tuple(explanation),
-                guard,
-            )
-        )
+    for start in range(0, len(table), CHUNK):
+        chunk = table.iloc[start : start + CHUNK]
+        pairs += [_pair(row, levels) for row in chunk.to_dict("records")]
+    del table
     pairs.sort(key=lambda p: (-p.match_weight, p.left_id, p.right_id))
     return pairs
 
@@ -536,7 +596,7 @@ def link(
     ]
     train(linker, identifiers, seed)
     predictions = linker.inference.predict(threshold_match_probability=FLOOR)
-    pairs = _pairs(predictions.as_pandas_dataframe(), _levels(identifiers))
+    pairs = _pairs(linker, predictions, _levels(identifiers))
     probabilities = [p.probability for p in pairs]
     chosen = (
         choose_threshold(probabilities)

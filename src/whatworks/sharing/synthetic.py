@@ -24,19 +24,42 @@ without them; a child's chance of each need rises with a risk of their own, the 
 every agency, so children with needs at one agency tend to have needs at others.
 UPNs carry the DfE check letter (`returns.synthetic.upn_check_letter`) and NHS numbers the
 modulus 11 check digit. The same arguments give the same records.
+
+From a council's statutory returns::
+
+    returns = read_returns(folder, "E09000003", 2025)   # written by `whatworks demo generate`
+    data = from_returns(returns, seed=1)
+
+The council's records are then exactly the children in need on the day (31 March by
+default) in the council's CIN census and SSDA903 return, with their dates of birth, sexes
+and UPNs, their status on the day as need codes, and their child id as the truth; they are
+given names, families and NHS numbers, the rest of the area's children are made as
+`generate` makes them, and school, health and police see them all (docs/sharing.md).
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
+import io
+import itertools
+import json
 import random
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from lxml import etree
 
 from whatworks.core.errors import WhatworksError
-from whatworks.returns.synthetic import upn_check_letter
+from whatworks.returns import cin
+from whatworks.returns.cin import MAX_BYTES as CIN_MAX_BYTES
+from whatworks.returns.ssda903 import POSTCODE, read_limited
+from whatworks.returns.synthetic import NATIONAL, upn_check_letter
 from whatworks.sharing import names
 
 
@@ -199,11 +222,7 @@ def generate(
 ) -> AgencyData:
     """`people` children in families and each agency's records of them; the same arguments
     give the same records. `la_code` is the old (3-digit) LA code inside UPNs."""
-    if difficulty not in LEVELS:
-        raise WhatworksError(f"difficulty must be one of {', '.join(DIFFICULTIES)}")
-    unknown = [a for a in agencies if a not in AGENCIES]
-    if unknown or not agencies:
-        raise WhatworksError(f"agencies must be some of {', '.join(AGENCIES)}; got {unknown}")
+    _check(difficulty, agencies)
     if people < 1:
         raise WhatworksError(f"people must be at least 1; got {people}")
     level = LEVELS[difficulty]
@@ -217,6 +236,14 @@ def generate(
         needs = random.Random(f"sharing:{seed}:{difficulty}:{agency}:needs")
         _add_needs(needs, agency, data.records[agency], children, risk)
     return data
+
+
+def _check(difficulty: str, agencies: Sequence[str]) -> None:
+    if difficulty not in LEVELS:
+        raise WhatworksError(f"difficulty must be one of {', '.join(DIFFICULTIES)}")
+    unknown = [a for a in agencies if a not in AGENCIES]
+    if unknown or not agencies:
+        raise WhatworksError(f"agencies must be some of {', '.join(AGENCIES)}; got {unknown}")
 
 
 # --- children ----------------------------------------------------------------------------
@@ -253,55 +280,146 @@ def _upn(rng: random.Random, la_code: str, dob: date) -> str:
     return upn_check_letter(digits) + digits
 
 
-def _children(rng: random.Random, n: int, level: Difficulty, la_code: str) -> list[Person]:
-    boys = _zipf_weights(len(names.BOYS), level.name_exponent)
-    girls = _zipf_weights(len(names.GIRLS), level.name_exponent)
-    common = _zipf_weights(len(names.COMMON_SURNAMES), level.name_exponent)
-    rare = names.rare_surnames()
-    oldest = (REFERENCE_DAY - date(REFERENCE_DAY.year - 18, 4, 1)).days
+def _years_before(day: date, years: int) -> date:
+    """The same day `years` years earlier (28 February for 29 February)."""
+    if (day.month, day.day) == (2, 29):
+        return date(day.year - years, 2, 28)
+    return day.replace(year=day.year - years)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Draws surnames and first names with the difficulty's Zipf weights on rank."""
+
+    level: Difficulty
+    boys: list[float]
+    girls: list[float]
+    common: list[float]
+    rare: tuple[str, ...]
+
+    @classmethod
+    def of(cls, level: Difficulty) -> _Names:
+        return cls(
+            level,
+            _zipf_weights(len(names.BOYS), level.name_exponent),
+            _zipf_weights(len(names.GIRLS), level.name_exponent),
+            _zipf_weights(len(names.COMMON_SURNAMES), level.name_exponent),
+            names.rare_surnames(),
+        )
+
+    def surname(self, rng: random.Random) -> str:
+        if rng.random() < self.level.common_surname_share:
+            return rng.choices(names.COMMON_SURNAMES, self.common)[0]
+        return rng.choice(self.rare)
+
+    def first_name(self, rng: random.Random, sex: str, taken: set[str]) -> str:
+        """A first name for the sex (M or F) not too like a sibling's; added to `taken`."""
+        while True:
+            first = rng.choices(
+                *((names.BOYS, self.boys) if sex == "M" else (names.GIRLS, self.girls))
+            )[0]
+            if not any(
+                first[:3] == other[:3] or first in other or other in first for other in taken
+            ):
+                break
+        taken.add(first)
+        return first
+
+
+@dataclass(frozen=True)
+class _Household:
+    """What siblings share."""
+
+    family_id: int
+    surname: str
+    postcode: str
+    address: str
+    size: int
+
+
+def _household(
+    rng: random.Random, family_id: int, namer: _Names, home: Callable[[random.Random], str]
+) -> _Household:
+    surname = namer.surname(rng)
+    postcode, address = home(rng), _address(rng)
+    size = rng.choices((1, 2, 3, 4), (0.45, 0.33, 0.15, 0.07))[0]
+    return _Household(family_id, surname, postcode, address, size)
+
+
+def _sibling_dob(
+    rng: random.Random, level: Difficulty, earliest: date, latest: date, day: date
+) -> date:
+    """A brother's or sister's date of birth: a gap after the youngest, or before the
+    eldest when that would be after `day`."""
+    gap = rng.randint(*level.sibling_gap_days)
+    later = latest + timedelta(days=gap)
+    return later if later <= day else earliest - timedelta(days=gap)
+
+
+def _invented(
+    rng: random.Random,
+    namer: _Names,
+    taken: set[str],
+    person_id: str,
+    household: _Household,
+    twin_of: str | None,
+    dob: date,
+    la_code: str,
+) -> Person:
+    """A child of the household, with a sex, a first name, a UPN and an NHS number."""
+    sex = rng.choice("MF")
+    first = namer.first_name(rng, sex, taken)
+    return Person(
+        person_id=person_id,
+        family_id=household.family_id,
+        twin_of=twin_of,
+        first_name=first,
+        surname=household.surname,
+        dob=dob,
+        sex=sex,
+        postcode=household.postcode,
+        address=household.address,
+        upn=_upn(rng, la_code, dob),
+        nhs_number=_nhs_number(rng),
+    )
+
+
+def _children(
+    rng: random.Random,
+    n: int,
+    level: Difficulty,
+    la_code: str,
+    day: date = REFERENCE_DAY,
+    home: Callable[[random.Random], str] = _postcode,
+    first_number: int = 1,
+    first_family: int = 1,
+) -> list[Person]:
+    """`n` children aged 0-17 on `day` in families, numbered P<first_number> on."""
+    namer = _Names.of(level)
+    oldest = (day - _years_before(day, 18)).days - 1
     children: list[Person] = []
-    family = 0
+    family = first_family - 1
     while len(children) < n:
         family += 1
-        if rng.random() < level.common_surname_share:
-            surname = rng.choices(names.COMMON_SURNAMES, common)[0]
-        else:
-            surname = rng.choice(rare)
-        postcode, address = _postcode(rng), _address(rng)
-        size = rng.choices((1, 2, 3, 4), (0.45, 0.33, 0.15, 0.07))[0]
-        dob = REFERENCE_DAY - timedelta(days=rng.randrange(oldest))
+        household = _household(rng, family, namer, home)
+        dob = day - timedelta(days=rng.randrange(oldest))
         taken: set[str] = set()
         previous: Person | None = None
         earliest = latest = dob
-        for _ in range(min(size, n - len(children))):
+        for _ in range(min(household.size, n - len(children))):
             twin = previous is not None and rng.random() < level.twins
             if previous is not None and not twin:
-                gap = rng.randint(*level.sibling_gap_days)
-                later = latest + timedelta(days=gap)
-                dob = later if later <= REFERENCE_DAY else earliest - timedelta(days=gap)
+                dob = _sibling_dob(rng, level, earliest, latest, day)
                 earliest, latest = min(earliest, dob), max(latest, dob)
-            sex = rng.choice("MF")
-            while True:
-                first = rng.choices(*((names.BOYS, boys) if sex == "M" else (names.GIRLS, girls)))[
-                    0
-                ]
-                if not any(
-                    first[:3] == other[:3] or first in other or other in first for other in taken
-                ):
-                    break
-            taken.add(first)
-            person = Person(
-                person_id=f"P{len(children) + 1:06d}",
-                family_id=family,
-                twin_of=previous.person_id if twin and previous is not None else None,
-                first_name=first,
-                surname=surname,
-                dob=dob,
-                sex=sex,
-                postcode=postcode,
-                address=address,
-                upn=_upn(rng, la_code, dob),
-                nhs_number=_nhs_number(rng),
+            person = _invented(
+                rng,
+                namer,
+                taken,
+                f"P{first_number + len(children):06d}",
+                household,
+                previous.person_id if twin and previous is not None else None,
+                dob,
+                la_code,
             )
             children.append(person)
             previous = person
@@ -337,14 +455,25 @@ def _recorded_dob(rng: random.Random, dob: date, level: Difficulty) -> date:
 
 
 def _records(
-    rng: random.Random, agency: str, children: list[Person], level: Difficulty
+    rng: random.Random,
+    agency: str,
+    children: list[Person],
+    level: Difficulty,
+    day: date = REFERENCE_DAY,
+    coverage: float | None = None,
+    move: Callable[[random.Random, str], str] | None = None,
 ) -> list[dict[str, str]]:
+    """The agency's records of the children it sees (each with chance `coverage`, by default
+    the agency's `COVERAGE`), with errors at the difficulty's rates, in random order. A
+    child who moved has the postcode `move` gives for their own (by default a postcode
+    in a random area, or in their own area with a district drawn anew)."""
     held = IDENTIFIERS[agency]
+    chance = COVERAGE[agency] if coverage is None else coverage
     seen = []
     for person in children:
-        if agency == "school" and (REFERENCE_DAY - person.dob).days < 4 * 365:
+        if agency == "school" and (day - person.dob).days < 4 * 365:
             continue
-        if rng.random() >= COVERAGE[agency]:
+        if rng.random() >= chance:
             continue
         first, surname = person.first_name, person.surname
         if first in names.NICKNAMES and rng.random() < level.nickname:
@@ -357,10 +486,12 @@ def _records(
             surname = typo(rng, surname)
         postcode, address = person.postcode, person.address
         if rng.random() < level.moved:
-            postcode, address = (
-                _postcode(rng, rng.choice((None, postcode.split()[0][:-1]))),
-                _address(rng),
+            postcode = (
+                move(rng, postcode)
+                if move is not None
+                else _postcode(rng, rng.choice((None, postcode.split()[0][:-1])))
             )
+            address = _address(rng)
         if rng.random() < level.postcode_typo:
             postcode = postcode[:-1] + rng.choice(_INWARD_LETTERS)
         if rng.random() < level.missing_postcode:
@@ -386,10 +517,18 @@ def _records(
 # --- the agency's need codes ----------------------------------------------------------------
 
 
-def _risks(rng: random.Random, children: list[Person]) -> dict[str, float]:
+def _risks(
+    rng: random.Random, children: list[Person], in_need: frozenset[str] = frozenset()
+) -> dict[str, float]:
     """Each child's risk: a multiplier of every need's chance, log-normal with mean 1, so
-    the chances in NEEDS are those of a child of average risk."""
-    return {p.person_id: rng.lognormvariate(-0.5, 1.0) for p in children}
+    the chances in NEEDS are those of a child of average risk. A child known to be in need
+    (`in_need`, by person id) has the risk of children in need: as a need's chance is
+    proportional to the risk, their risk's distribution is the log-normal weighted by
+    itself, the log mean raised by the log variance (mean e, not 1)."""
+    return {
+        p.person_id: rng.lognormvariate(0.5 if p.person_id in in_need else -0.5, 1.0)
+        for p in children
+    }
 
 
 def _add_needs(
@@ -398,16 +537,13 @@ def _add_needs(
     rows: list[dict[str, str]],
     children: list[Person],
     risk: dict[str, float],
+    day: date = REFERENCE_DAY,
 ) -> None:
     """Give every record its agency's need codes ("" for none), in the records' order."""
     dob = {p.person_id: p.dob for p in children}
     for row in rows:
         born = dob[row["person_id"]]
-        age = (
-            REFERENCE_DAY.year
-            - born.year
-            - ((REFERENCE_DAY.month, REFERENCE_DAY.day) < (born.month, born.day))
-        )
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
         codes = [
             code
             for code, chance, youngest, oldest in NEEDS[agency]
@@ -416,3 +552,499 @@ def _add_needs(
             and youngest <= age <= oldest
         ]
         row["needs"] = ";".join(codes)
+
+
+# --- agency data from a council's statutory returns ------------------------------------------
+
+#: The council's need codes of a child in the returns (every one of them is a child in need).
+RETURNS_NEEDS = ("child in need", "child protection plan", "looked after")
+#: The chance a further brother or sister of a child in the returns is another child in the
+#: returns (where one of a fitting age is there), not a child unknown to children's social care.
+SIBLINGS_IN_NEED = 0.5
+#: How far (days) a child in the returns may be born from the sibling date of birth drawn.
+SIBLING_TOLERANCE = 90
+#: A postcode area is the council's own when it holds at least this share of the home
+#: postcodes in the returns (the rest are homes elsewhere).
+OWN_AREA_SHARE = 0.05
+_PERSON_ID = re.compile(r"^P\d{6}$")
+
+
+@dataclass(frozen=True)
+class ReturnsChild:
+    """A child in need on the day, as a council's statutory returns show them."""
+
+    child_id: str  # the council's child id (LAchildID in the CIN census, CHILD in SSDA903)
+    dob: date
+    sex: str  # M, F or U
+    upn: str  # "" where the returns hold none
+    protection_plan: bool  # on a child protection plan on the day
+    looked_after: bool  # looked after on the day
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The council's need codes: "child in need", and the plan and care on the day."""
+        return tuple(
+            code
+            for code, held in zip(
+                RETURNS_NEEDS, (True, self.protection_plan, self.looked_after), strict=True
+            )
+            if held
+        )
+
+
+@dataclass(frozen=True)
+class ReturnsChildren:
+    """The children in need on a day in one council's returns for one collection year."""
+
+    la: str  # new LA code, such as E09000003
+    la_code: str  # old (3-digit) LA code, inside UPNs
+    year: int  # the collection year to 31 March `year`
+    on: date
+    children: tuple[ReturnsChild, ...]
+    #: Postcode districts of the homes in the returns (SSDA903 HOME_POST), in the council's
+    #: own areas, one for each child looked after in the year (the common ones come more
+    #: often); families live in these districts.
+    home_districts: tuple[str, ...] = ()
+    #: Children in need per 10,000 children the returns were made for (truth.json), if known.
+    cin_per_10k: float | None = None
+
+    def area_children(self) -> int:
+        """The area's children, from the children in need and their rate per 10,000 (the
+        national rate when the returns do not say)."""
+        rate = self.cin_per_10k or NATIONAL["cin_per_10k"]
+        return max(len(self.children), round(len(self.children) * 10_000 / rate))
+
+
+def from_returns(
+    returns: ReturnsChildren,
+    seed: int,
+    difficulty: str = "standard",
+    agencies: Sequence[str] = AGENCIES,
+    people: int | None = None,
+) -> AgencyData:
+    """Agency data in which the council's records are exactly the children in need on the
+    day in the council's returns, each with their date of birth, sex and UPN from the
+    returns, their need codes their status on the day (`ReturnsChild.needs`) and their child
+    id as the truth (`person_id`). They are given names, families (with brothers and sisters,
+    some of them children in the returns too), homes in the council's postcode districts and
+    NHS numbers; the rest of the area's children are made as `generate` makes them, up to
+    `people` in all (default `returns.area_children()`). School, health and police records,
+    and every record's errors, are as in `generate`, on the day `returns.on`. The same
+    returns and arguments give the same records."""
+    _check(difficulty, agencies)
+    ids = [child.child_id for child in returns.children]
+    if not ids:
+        raise WhatworksError(
+            f"{returns.la}'s {returns.year} returns have no child in need on "
+            f"{returns.on.isoformat()}, so there are no council records to make"
+        )
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if repeated:
+        raise WhatworksError(f"Children appear twice in the returns: {', '.join(repeated[:10])}")
+    clashing = [i for i in ids if _PERSON_ID.match(i)]
+    if clashing:
+        raise WhatworksError(
+            f"Child ids {', '.join(clashing[:10])} look like the ids of invented children "
+            "(P and six digits); give the returns' children other ids"
+        )
+    wanted = returns.area_children() if people is None else people
+    if wanted < len(ids):
+        raise WhatworksError(
+            f"people must be at least the {len(ids):,} children in need in the returns; "
+            f"got {wanted:,}"
+        )
+    level = LEVELS[difficulty]
+    rng = random.Random(f"sharing:returns:{seed}:{difficulty}")
+    districts = returns.home_districts
+
+    def home(stream: random.Random) -> str:
+        if not districts:
+            return _postcode(stream)
+        inward = (
+            f"{stream.randrange(10)}{stream.choice(_INWARD_LETTERS)}"
+            f"{stream.choice(_INWARD_LETTERS)}"
+        )
+        return f"{stream.choice(districts)} {inward}"
+
+    def move(stream: random.Random, _: str) -> str:
+        """A new home: in the council's area or, as often, anywhere."""
+        return home(stream) if stream.random() < 0.5 else _postcode(stream)
+
+    in_need = frozenset(ids)
+    known = _returns_families(rng, returns, level, home)
+    invented = sum(p.person_id not in in_need for p in known)
+    rest = _children(
+        rng,
+        max(0, wanted - len(known)),
+        level,
+        returns.la_code,
+        returns.on,
+        home,
+        first_number=invented + 1,
+        first_family=max(p.family_id for p in known) + 1,
+    )
+    population = known + rest
+    data = AgencyData(seed, difficulty, population)
+    risk = _risks(random.Random(f"sharing:returns:{seed}:{difficulty}:risk"), population, in_need)
+    status = {child.child_id: child for child in returns.children}
+    for agency in agencies:
+        stream = random.Random(f"sharing:returns:{seed}:{difficulty}:{agency}")
+        if agency == "council":
+            seen = [p for p in population if p.person_id in in_need]
+            rows = _records(stream, agency, seen, level, returns.on, 1.0, move)
+            for row in rows:
+                row["needs"] = ";".join(status[row["person_id"]].needs)
+        else:
+            rows = _records(stream, agency, population, level, returns.on, move=move)
+            needs = random.Random(f"sharing:returns:{seed}:{difficulty}:{agency}:needs")
+            _add_needs(needs, agency, rows, population, risk, returns.on)
+        data.records[agency] = rows
+    return data
+
+
+def _returns_families(
+    rng: random.Random,
+    returns: ReturnsChildren,
+    level: Difficulty,
+    home: Callable[[random.Random], str],
+) -> list[Person]:
+    """Every child in the returns in a family: each child not yet placed starts one (drawn
+    as `_children` draws them), whose further children are twins (invented), or a child in
+    the returns born near the drawn date (with chance SIBLINGS_IN_NEED, if one fits), or
+    invented children (numbered P000001 on)."""
+    namer = _Names.of(level)
+    order = sorted(returns.children, key=lambda c: c.child_id)
+    rng.shuffle(order)
+    unplaced = sorted((c.dob, c.child_id) for c in order)
+    by_id = {c.child_id: c for c in order}
+    placed: set[str] = set()
+    people: list[Person] = []
+    invented = families = 0
+
+    def invent(household: _Household, taken: set[str], twin_of: str | None, dob: date) -> Person:
+        nonlocal invented
+        invented += 1
+        return _invented(
+            rng, namer, taken, f"P{invented:06d}", household, twin_of, dob, returns.la_code
+        )
+
+    for anchor in order:
+        if anchor.child_id in placed:
+            continue
+        families += 1
+        household = _household(rng, families, namer, home)
+        taken: set[str] = set()
+        unplaced.remove((anchor.dob, anchor.child_id))
+        placed.add(anchor.child_id)
+        previous = _from_returns_child(rng, namer, taken, anchor, household, returns.la_code)
+        family = [previous]
+        earliest = latest = anchor.dob
+        for _ in range(household.size - 1):
+            if rng.random() < level.twins:
+                person = invent(household, taken, previous.person_id, previous.dob)
+            else:
+                dob = _sibling_dob(rng, level, earliest, latest, returns.on)
+                found = None
+                if rng.random() < SIBLINGS_IN_NEED:
+                    found = _near(unplaced, dob, [p.dob for p in family], level)
+                if found is None:
+                    person = invent(household, taken, None, dob)
+                else:
+                    placed.add(found)
+                    child = by_id[found]
+                    person = _from_returns_child(
+                        rng, namer, taken, child, household, returns.la_code
+                    )
+                earliest, latest = min(earliest, person.dob), max(latest, person.dob)
+            family.append(person)
+            previous = person
+        people.extend(family)
+    return people
+
+
+def _near(
+    unplaced: list[tuple[date, str]], dob: date, family: list[date], level: Difficulty
+) -> str | None:
+    """Take from `unplaced` (sorted by date of birth) the child born nearest `dob`, within
+    SIBLING_TOLERANCE days and at least the smallest sibling gap from each of the family."""
+    at = bisect.bisect_left(unplaced, (dob, ""))
+    best: tuple[int, int] | None = None
+    for i in range(max(0, at - 20), min(len(unplaced), at + 20)):
+        born = unplaced[i][0]
+        distance = abs((born - dob).days)
+        if distance > SIBLING_TOLERANCE or any(
+            abs((born - other).days) < level.sibling_gap_days[0] for other in family
+        ):
+            continue
+        if best is None or distance < best[0]:
+            best = (distance, i)
+    return None if best is None else unplaced.pop(best[1])[1]
+
+
+def _from_returns_child(
+    rng: random.Random,
+    namer: _Names,
+    taken: set[str],
+    child: ReturnsChild,
+    household: _Household,
+    la_code: str,
+) -> Person:
+    """A child in the returns as a person: their own date of birth, sex and UPN (one made
+    up if the returns hold none), a first name and the household's surname and home."""
+    first = namer.first_name(rng, child.sex if child.sex in ("M", "F") else rng.choice("MF"), taken)
+    return Person(
+        person_id=child.child_id,
+        family_id=household.family_id,
+        twin_of=None,
+        first_name=first,
+        surname=household.surname,
+        dob=child.dob,
+        sex=child.sex,
+        postcode=household.postcode,
+        address=household.address,
+        upn=child.upn or _upn(rng, la_code, child.dob),
+        nhs_number=_nhs_number(rng),
+    )
+
+
+# --- reading the returns ---------------------------------------------------------------------
+
+
+def read_returns(
+    folder: Path, la: str | None = None, year: int | None = None, on: date | None = None
+) -> ReturnsChildren:
+    """The children in need on the day `on` (default 31 March `year`, and it must be in the
+    collection year) in the returns a council made for a year, from a folder written by
+    `whatworks demo generate` (`folder/<la>/<year>/`: `cin_census.xml`, `header.csv`,
+    `episodes.csv`, and `folder/truth.json` if there). `la` may be left out when the folder
+    holds one council, `year` for the latest year.
+
+    A child is in need on the day with a referral in the CIN census that is not "no further
+    action", begun on or before the day and not closed by it; on a child protection plan with
+    a plan begun on or before the day and not ended by it; looked after with an SSDA903
+    episode begun on or before the day and not ended by it (these are the DfE's counts at
+    31 March: a referral, plan or episode ending on the day is over). Children on a plan or
+    looked after are children in need too. Children with no date of birth (unborn), or born
+    after the day, are left out. Identifiers (child id, UPN) come from the CIN census, or
+    the SSDA903 header for a child looked after who is not in it."""
+    la = la or _only(folder, "council", lambda p: p.is_dir() and p.name[:1].isalpha())
+    council = folder / la
+    if not council.is_dir():
+        raise WhatworksError(
+            f"{folder} has no returns of {la}: there is no folder {council}. "
+            f"Its councils: {', '.join(_listing(folder, str.isalnum)) or 'none'}"
+        )
+    year = year or int(_only(council, "year", lambda p: p.name.isdigit(), latest=True))
+    base = council / str(year)
+    if not base.is_dir():
+        raise WhatworksError(
+            f"{council} has no returns for {year}: there is no folder {base}. "
+            f"Its years: {', '.join(_listing(council, str.isdigit)) or 'none'}"
+        )
+    first, last = date(year - 1, 4, 1), date(year, 3, 31)
+    on = on or last
+    if not first <= on <= last:
+        raise WhatworksError(
+            f"The day {on.isoformat()} is not in the collection year {year - 1}-{year % 100:02d} "
+            f"({first.isoformat()} to {last.isoformat()}) that the {year} returns describe"
+        )
+    census, la_code = _census_on(base / "cin_census.xml", year, on)
+    header = _csv_rows(base / "header.csv", ("CHILD", "SEX", "DOB", "UPN"))
+    episodes = _csv_rows(base / "episodes.csv", ("CHILD", "DECOM", "DEC", "HOME_POST"))
+    looked_after: set[str] = set()
+    homes: dict[str, str] = {}
+    for line, row in episodes:
+        start = _uk_date(row["DECOM"], base / "episodes.csv", line, "DECOM")
+        end = _uk_date(row["DEC"], base / "episodes.csv", line, "DEC") if row["DEC"] else None
+        if start <= on and (end is None or end > on):
+            looked_after.add(row["CHILD"])
+        postcode = row["HOME_POST"].replace(" ", "").upper()
+        if POSTCODE.match(postcode):
+            homes[row["CHILD"]] = postcode[:-3]
+    details = {
+        row["CHILD"]: (
+            _uk_date(row["DOB"], base / "header.csv", line, "DOB"),
+            _sex(row["SEX"]),
+            row["UPN"].strip().upper(),
+        )
+        for line, row in header
+    }
+    missing = sorted(looked_after - set(census) - set(details))
+    if missing:
+        raise WhatworksError(
+            f"{base / 'episodes.csv'}: children {', '.join(missing[:10])} are looked after on "
+            f"{on.isoformat()} but are in neither the CIN census nor {base / 'header.csv'}"
+        )
+    children = []
+    for child_id in sorted(set(census) | looked_after):
+        in_need, plan, dob, sex, upn = census.get(child_id, (False, False, None, "", ""))
+        if child_id in details:
+            header_dob, header_sex, header_upn = details[child_id]
+            dob, sex, upn = dob or header_dob, sex or header_sex, upn or header_upn
+        cared = child_id in looked_after
+        if not (in_need or plan or cared) or dob is None or dob > on:
+            continue
+        children.append(ReturnsChild(child_id, dob, sex or "U", upn, plan, cared))
+    return ReturnsChildren(
+        la,
+        la_code or _la_code_of(children),
+        year,
+        on,
+        tuple(children),
+        _own_districts(list(homes.values())),
+        _truth_rate(folder / "truth.json", la),
+    )
+
+
+def _listing(folder: Path, wanted: Callable[[str], bool]) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and wanted(p.name))
+
+
+def _only(folder: Path, what: str, fits: Callable[[Path], bool], latest: bool = False) -> str:
+    """The one sub-folder that fits (or the latest, by name), or an error naming them."""
+    if not folder.is_dir():
+        raise WhatworksError(
+            f"{folder} is not a folder; give the folder `whatworks demo generate --out` wrote"
+        )
+    found = sorted(p.name for p in folder.iterdir() if fits(p))
+    if not found:
+        raise WhatworksError(
+            f"{folder} holds no {what} folders; give the folder `whatworks demo generate "
+            "--out` wrote"
+        )
+    if len(found) > 1 and not latest:
+        raise WhatworksError(
+            f"{folder} holds returns of {len(found)} councils ({', '.join(found[:10])}"
+            f"{', ...' if len(found) > 10 else ''}); choose one (--la on the command line)"
+        )
+    return found[-1]
+
+
+def _sex(code: str) -> str:
+    return {"M": "M", "1": "M", "F": "F", "2": "F"}.get(code.strip().upper(), "")
+
+
+def _uk_date(text: str, path: Path, line: int, column: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise WhatworksError(
+            f"{path}, row {line}, {column}: {text!r} is not a date written dd/mm/yyyy"
+        ) from None
+
+
+def _csv_rows(path: Path, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """A CSV file's rows (with their line, the header being line 1), checked for columns."""
+    content = read_limited(path, CIN_MAX_BYTES)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise WhatworksError(f"{path} is not UTF-8 text ({error}); save it as CSV UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    found = [c.strip().upper() for c in reader.fieldnames or []]
+    absent = [c for c in columns if c not in found]
+    if absent:
+        raise WhatworksError(
+            f"{path} has no column {', '.join(absent)}; its columns are "
+            f"{', '.join(found) or 'none'}. Give the folder `whatworks demo generate` wrote"
+        )
+    reader.fieldnames = found
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        if None in row or any(value is None for value in row.values()):
+            raise WhatworksError(
+                f"{path}, row {line}: the row has a different number of values from the header"
+            )
+        rows.append((line, {c: (row[c] or "").strip() for c in columns}))
+    return rows
+
+
+def _census_on(
+    path: Path, year: int, on: date
+) -> tuple[dict[str, tuple[bool, bool, date | None, str, str]], str]:
+    """Each child in a CIN census file: (in need on the day, on a plan on the day, date of
+    birth, sex, UPN); and the census's old LA code. The file is parsed as `cin.read_census`
+    parses it (no DTD or entities, checked against the year's XSD)."""
+    content = read_limited(path, CIN_MAX_BYTES)
+    try:
+        cin.refuse_declarations(content)
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+        document = etree.fromstring(content, parser=parser)
+    except Exception as error:  # expat's and lxml's errors, and a declaration refused
+        reason = str(error) or "it declares a DTD, entities or external references"
+        raise WhatworksError(
+            f"{path} is not a CIN census file that can be read safely ({reason}); "
+            "give the cin_census.xml `whatworks demo generate` wrote"
+        ) from None
+    validator = cin.schema(year)
+    if not validator.validate(document):
+        shown = "; ".join(f"line {e.line}: {e.message}" for e in list(validator.error_log)[:5])
+        raise WhatworksError(f"{path} does not follow the {year} CIN census schema: {shown}")
+
+    def day(element: Any, tag: str) -> date | None:
+        text = (element.findtext(tag) or "").strip()
+        try:
+            return date.fromisoformat(text) if text else None
+        except ValueError:
+            raise WhatworksError(
+                f"{path}, line {element.sourceline}, {tag}: {text!r} is not a date"
+            ) from None
+
+    def open_on(start: date | None, end: date | None) -> bool:
+        return start is not None and start <= on and (end is None or end > on)
+
+    children = {}
+    for child in document.iterfind("Children/Child"):
+        ids = child.find("ChildIdentifiers")
+        if ids is None:
+            continue
+        child_id = (ids.findtext("LAchildID") or "").strip()
+        in_need = plan = False
+        for referral in child.iterfind("CINdetails"):
+            nfa = (referral.findtext("ReferralNFA") or "").strip().lower() in ("1", "true")
+            in_need |= not nfa and open_on(
+                day(referral, "CINreferralDate"), day(referral, "CINclosureDate")
+            )
+            for cp in referral.iterfind("ChildProtectionPlans"):
+                plan |= open_on(day(cp, "CPPstartDate"), day(cp, "CPPendDate"))
+        sex = ids.findtext("Sex") or ids.findtext("GenderCurrent") or ""
+        children[child_id] = (
+            in_need,
+            plan,
+            day(ids, "PersonBirthDate"),
+            _sex(sex),
+            (ids.findtext("UPN") or "").strip().upper(),
+        )
+    return children, (document.findtext("Header/Source/LEA") or "").strip()
+
+
+def _la_code_of(children: Sequence[ReturnsChild]) -> str:
+    """The old LA code inside the children's UPNs (the commonest), or 202."""
+    codes = Counter(c.upn[1:4] for c in children if len(c.upn) == 13)
+    return codes.most_common(1)[0][0] if codes else "202"
+
+
+def _own_districts(districts: list[str]) -> tuple[str, ...]:
+    """The districts in the postcode areas holding at least OWN_AREA_SHARE of them."""
+    areas = Counter(_area(d) for d in districts)
+    own = {a for a, n in areas.items() if n >= OWN_AREA_SHARE * len(districts)}
+    return tuple(sorted(d for d in districts if _area(d) in own))
+
+
+def _area(district: str) -> str:
+    """A postcode district's area: its leading letters (NW of NW12)."""
+    return "".join(itertools.takewhile(str.isalpha, district))
+
+
+def _truth_rate(path: Path, la: str) -> float | None:
+    """Children in need per 10,000 that the returns generator aimed at for the council."""
+    if not path.is_file():
+        return None
+    try:
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        rate = truth["parameters"][la]["targets"]["cin_per_10k"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(rate) if isinstance(rate, int | float) and rate > 0 else None
