@@ -10,9 +10,13 @@ old year or the new one, never half of either; a failed import leaves nothing be
 Beside the years, `<new_la_code>/history/<table>.parquet` holds the council's tables
 stitched across all its years (the rule below), rebuilt whenever one of its years is
 written, so that measures read one stitched file per council and table instead of
-stitching every year again on every request. `history/manifest.json` names the years'
-manifests it was built from (their SHA-256): a history that does not match the years on
-disk (a write interrupted between the two renames) is rebuilt before it is read.
+stitching every year again on every request. `history/facts/<name>.parquet` holds what the
+measures need of that history that does not depend on the period (`measures.facts`: the
+placement each episode begins, each referral's previous one, and so on), worked out in the
+same rebuild. `history/manifest.json` names the years' manifests it was built from (their
+SHA-256) and the version of the facts: a history that does not match the years on disk (a
+write interrupted between the two renames) or built with other facts is rebuilt before it
+is read.
 
 Stitching (how returns of several years become one history):
 - Each return is authoritative for its own collection year, 1 April to 31 March, and for
@@ -39,15 +43,17 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from whatworks.core.analytics import connect, read_parquet
-from whatworks.returns import canonical
+from whatworks.core.analytics import read_parquet
+from whatworks.returns import calendar, canonical, measures
 
 #: Event tables: the columns that identify a row (the child first, the event's start
 #: last), and the column of its end, if it has one.
@@ -65,8 +71,9 @@ EVENTS: dict[str, tuple[tuple[str, ...], str | None]] = {
 PER_CHILD = ("header", "uasc", "cin_children", "prev_perm")
 PER_YEAR = ("oc2", "oc3")
 FAMILIES = {"ssda903": canonical.SSDA903_TABLES, "cin": canonical.CIN_TABLES}
-#: The folder of a council's stitched tables, beside its years.
+#: The folder of a council's stitched tables, beside its years, and of their facts in it.
 HISTORY = "history"
+FACTS = "facts"
 
 
 def year_start(year: int) -> date:
@@ -160,44 +167,61 @@ class ReturnsStore:
     def _history_dir(self, la: str) -> Path:
         return self.root / la / HISTORY
 
-    def _sources(self, la: str) -> dict[str, str]:
-        """Each stored year of a council and the SHA-256 of its manifest."""
+    def _sources(self, la: str, years: list[int] | None = None) -> dict[str, str]:
+        """Each stored year of a council (`years`, when known) and the SHA-256 of its
+        manifest."""
         return {
             str(year): hashlib.sha256(
                 (self._year_dir(la, year) / "manifest.json").read_bytes()
             ).hexdigest()
-            for year in self.years(la)
+            for year in (self.years(la) if years is None else years)
         }
 
-    def history_current(self, la: str) -> bool:
-        """Whether the council's stitched history was built from the years now stored."""
+    def history_current(self, la: str, years: list[int] | None = None) -> bool:
+        """Whether the council's stitched history was built from the years now stored
+        (`years`, when known), with the facts the measures now read."""
         manifest = self._history_dir(la) / "manifest.json"
         if not manifest.exists():
             return False
-        return bool(json.loads(manifest.read_text()).get("sources") == self._sources(la))
+        built = json.loads(manifest.read_text())
+        return bool(
+            built.get("facts") == measures.facts_version()
+            and built.get("sources") == self._sources(la, years)
+        )
 
-    def rebuild_history(self, la: str, backend: Any = None) -> Path:
+    def rebuild_history(self, la: str) -> Path:
         """Stitch one council's stored years into `history/` (the rule in this module's
-        docstring), written aside and moved into place with one rename."""
+        docstring) and work out their facts into `history/facts/`, written aside and moved
+        into place with one rename. Runs on DuckDB, with SQL compiled once per process
+        (`_stitch_sql`, `_facts_sql`)."""
         target = self._history_dir(la)
         sources = self._sources(la)
         staging = self.root / ".staging" / uuid.uuid4().hex
-        staging.mkdir(parents=True)
+        (staging / FACTS).mkdir(parents=True)
+        con = duckdb.connect()
         try:
-            con = backend if backend is not None else connect("duckdb")
-            cutoffs = _cutoffs_table(self.cutoffs([la]))
+            con.register("cutoffs", _cutoffs(self.cutoffs([la])))
+            con.register("calendar", calendar.table())
             for name in canonical.TABLES:
                 schema = canonical.schemas()[name]
                 files = self.files(name, [la])
-                path = staging / f"{name}.parquet"
-                if not files:
-                    pq.write_table(canonical.empty(name), path)
-                    continue
-                table = read_parquet(con, files, f"{name}_{uuid.uuid4().hex[:8]}")
-                rows = con.to_pyarrow(stitch(name, table, cutoffs).order_by(_order(name)))
-                pq.write_table(rows.select(schema.names).cast(schema), path)
+                if files:
+                    listed = ", ".join(_quoted(str(path)) for path in files)
+                    con.execute(f"CREATE VIEW years_{name} AS FROM read_parquet([{listed}])")
+                    rows = con.sql(_stitch_sql(name)).to_arrow_table()
+                    rows = rows.select(schema.names).cast(schema)
+                else:
+                    rows = canonical.empty(name)
+                pq.write_table(rows, staging / f"{name}.parquet")
+                con.register(f"stitched_{name}", rows)
+            for name, sql in _facts_sql().items():
+                schema = measures.FACTS[name]
+                rows = con.sql(sql).to_arrow_table().select(schema.names).cast(schema)
+                pq.write_table(rows, staging / FACTS / f"{name}.parquet")
             (staging / "manifest.json").write_text(
-                json.dumps({"la": la, "sources": sources}, indent=2)
+                json.dumps(
+                    {"la": la, "sources": sources, "facts": measures.facts_version()}, indent=2
+                )
             )
             retired = self.root / ".staging" / f"old-{uuid.uuid4().hex}"
             if target.exists():
@@ -205,6 +229,7 @@ class ReturnsStore:
             os.replace(staging, target)
             shutil.rmtree(retired, ignore_errors=True)
         finally:
+            con.close()
             shutil.rmtree(staging, ignore_errors=True)
         return target
 
@@ -227,20 +252,29 @@ class ReturnsStore:
                 rows.append({"la": la, "return_year": year, "cutoff": cutoff})
         return rows
 
-    def stitched(self, backend: Any, councils: list[str] | None = None) -> dict[str, Any]:
-        """Every canonical table as one Ibis table per table name, stitched across years:
-        the councils' stored histories (rebuilt first where out of date)."""
-        chosen = councils if councils is not None else self.councils()
-        stored = [la for la in chosen if self.years(la)]
-        for la in stored:
-            if not self.history_current(la):
+    def histories(self, councils: list[str] | None = None) -> list[Path]:
+        """The history folders of the councils (all when None) that have imported years,
+        each rebuilt first where out of date."""
+        folders = []
+        for la in councils if councils is not None else self.councils():
+            years = self.years(la)
+            if not years:
+                continue
+            if not self.history_current(la, years):
                 self.rebuild_history(la)
-        return _Histories(backend, [self._history_dir(la) for la in stored])
+            folders.append(self._history_dir(la))
+        return folders
+
+    def stitched(self, backend: Any, councils: list[str] | None = None) -> dict[str, Any]:
+        """Every canonical table as one Ibis table per table name, stitched across years,
+        and each table of facts as "facts/<name>": the councils' stored histories (rebuilt
+        first where out of date)."""
+        return _Histories(backend, self.histories(councils))
 
 
 class _Histories(dict[str, Any]):
-    """The stitched tables by name, each registered with the backend when first used (a
-    request for a few measures reads only their tables)."""
+    """The stitched tables and their facts by name, each registered with the backend when
+    first used (a request for a few measures reads only their tables)."""
 
     def __init__(self, backend: Any, folders: list[Path]) -> None:
         super().__init__()
@@ -249,26 +283,53 @@ class _Histories(dict[str, Any]):
         self.tag = uuid.uuid4().hex[:8]
 
     def __missing__(self, name: str) -> Any:
-        if name not in canonical.TABLES:
+        if name not in canonical.TABLES and name.removeprefix(f"{FACTS}/") not in measures.FACTS:
             raise KeyError(name)
         if self.folders:
             files = [folder / f"{name}.parquet" for folder in self.folders]
-            table = read_parquet(self.backend, files, f"{name}_{self.tag}")
+            table = read_parquet(self.backend, files, f"{measures.view_name(name)}_{self.tag}")
         else:
-            table = ibis.memtable(canonical.empty(name))
+            table = ibis.memtable(measures.table_schema(name).empty_table())
         self[name] = table
         return table
 
 
-def _cutoffs_table(rows: list[dict[str, Any]]) -> Any:
-    return ibis.memtable(
-        pa.Table.from_pylist(
-            rows,
-            schema=pa.schema(
-                [("la", pa.string()), ("return_year", pa.int16()), ("cutoff", pa.date32())]
-            ),
-        )
-    )
+CUTOFFS = pa.schema([("la", pa.string()), ("return_year", pa.int16()), ("cutoff", pa.date32())])
+
+
+def _cutoffs(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=CUTOFFS)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _named(schema: pa.Schema, name: str) -> Any:
+    return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
+
+
+@cache
+def _stitch_sql(name: str) -> str:
+    """The SQL stitching one table's rows of a council's years (the view `years_<name>`)
+    with the `cutoffs` of its years, compiled once per process."""
+    years = _named(canonical.schemas()[name], f"years_{name}")
+    stitched = stitch(name, years, _named(CUTOFFS, "cutoffs")).order_by(_order(name))
+    return str(ibis.to_sql(stitched, "duckdb", pretty=False))
+
+
+@lru_cache(maxsize=1)
+def _facts_sql() -> dict[str, str]:
+    """The SQL of each fact over a council's stitched tables (`stitched_<name>`) and the
+    working days `calendar`, compiled once per process."""
+    tables = {
+        name: _named(canonical.schemas()[name], f"stitched_{name}") for name in canonical.TABLES
+    }
+    tables["calendar"] = _named(calendar.table().schema, "calendar")
+    return {
+        name: str(ibis.to_sql(expression, "duckdb", pretty=False))
+        for name, expression in measures.facts(tables).items()
+    }
 
 
 def _order(name: str) -> list[str]:
