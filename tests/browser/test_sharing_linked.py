@@ -162,6 +162,7 @@ def test_linked_pages(axe_tab, tab, site, partnership) -> None:
     page.wait_for_load_state("load")
     assert "Why you need this child" in page.content()
     axe_tab.assert_accessible("the purpose form of the record-level view")
+    person_path = page.url.removeprefix(site.base_url)
     page.get_by_role("button", name="Show the records").click()
     page.wait_for_load_state("load")
     assert "There is a problem" in page.content() and views_of_records(site) == before
@@ -172,6 +173,14 @@ def test_linked_pages(axe_tab, tab, site, partnership) -> None:
     assert "Agency record id" in page.content()
     axe_tab.assert_accessible("a child's records")
     assert views_of_records(site) == before + 1
+    # The JSON twin is a POST with the purpose in its body; a GET is refused and not audited.
+    api = f"{site.base_url}/api{person_path}"
+    assert page.request.get(api, params={"purpose": "Strategy meeting"}).status == 405
+    shown = page.request.post(
+        api, data={"purpose": "Strategy meeting for a child at risk of exploitation"}
+    )
+    assert shown.status == 200 and shown.json()["records"]
+    assert views_of_records(site) == before + 2
 
     tab.sign_in(USERNAME, PASSWORD, f"/sharing/partnerships/{partnership}/system")
     assert "Whole-system view" in tab.page.content()

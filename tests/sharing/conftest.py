@@ -138,7 +138,7 @@ def build(
         mapping = write_csv(path, rows)
         dataset = datasets.import_dataset(
             session, settings, uploader, partnership, agency, path, mapping,
-            f"{ORGANISATIONS[agency][0]} records", on=UPLOADED,
+            f"{ORGANISATIONS[agency][0]} records", on=UPLOADED, need_codes=NEED_CODES,
         )  # fmt: skip
         built.datasets[agency] = dataset.id
         for row in rows:
@@ -153,6 +153,94 @@ def build(
     return built
 
 
+def add_agreement(
+    session: Session,
+    built: Built,
+    agencies: Sequence[str],
+    fields: Sequence[str] = FIELDS,
+    *,
+    title: str = "Second information sharing agreement",
+) -> Agreement:
+    """Another agreement of the built partnership, active and signed by every member, for
+    the agencies and fields given (committed)."""
+    agreement = Agreement(
+        partnership_id=built.partnership_id,
+        title=title,
+        purpose="To see which children are known to several agencies and to plan services",
+        lawful_basis="UK GDPR Article 6(1)(e) public task",
+        agencies=json.dumps(sorted(agencies)),
+        fields=json.dumps(list(fields)),
+        retention_months=24,
+        start_date=date(2024, 1, 1),
+        review_date=date(2026, 1, 1),
+        end_date=date(2030, 12, 31),
+        status="active",
+        created_by="test",
+    )
+    session.add(agreement)
+    session.flush()
+    for organisation_id in built.organisations.values():
+        session.add(
+            Signatory(
+                agreement_id=agreement.id,
+                organisation_id=organisation_id,
+                name="Sam Signer",
+                job_title="Caldicott guardian",
+                signed_on=date(2024, 1, 1),
+                recorded_by="test",
+            )
+        )
+    session.commit()
+    return agreement
+
+
+_FIRST = ["Aaliyah", "Bartholomew", "Cressida", "Dmitri", "Esmeralda", "Fitzgerald", "Gwendolyn",
+          "Horatio", "Ingrid", "Jebediah", "Katarina", "Leopold", "Marisol", "Nikolai", "Ophelia",
+          "Percival", "Quintessa", "Rutherford", "Saoirse", "Thaddeus", "Ursula", "Valentin",
+          "Wilhelmina", "Xavier", "Yevgenia", "Zebedee", "Anastasia", "Barnaby", "Clementine",
+          "Desmond", "Evangeline", "Florian", "Guinevere", "Hamish", "Isadora", "Jolyon",
+          "Kassandra", "Lysander", "Marguerite", "Napoleon", "Octavia", "Peregrine", "Rosalind",
+          "Sebastian", "Tabitha", "Ulysses", "Violetta"]  # fmt: skip
+_SURNAME = ["Abernathy", "Blackwood", "Castellano", "Drummond", "Ellsworth", "Fairweather",
+            "Gallagher", "Hawthorne", "Ingleby", "Jaworski", "Kowalczyk", "Lindqvist",
+            "Montgomery", "Nightingale", "Oyelaran", "Pemberton", "Quaresma", "Rasmussen",
+            "Szczepanski", "Thistlewood", "Underhill", "Vanderbilt", "Whitlock", "Xiong",
+            "Yardley", "Zielinski", "Ashcombe", "Bellingham", "Carrington", "Delacroix",
+            "Everington", "Fotheringham", "Grimaldi", "Hetherington", "Iwasaki", "Jacobsen",
+            "Kilpatrick", "Lockhart", "Macpherson", "Northcott", "Okonkwo", "Pendleton",
+            "Quartermaine", "Rothwell", "Stanislawski", "Tremayne", "Umberfield"]  # fmt: skip
+#: Hand-made groups of children: how many, and the agencies that know each of them.
+GROUPS = [(8, ("council",)), (14, ("council", "police")),
+          (12, ("council", "police", "school")), (7, ("health",)),
+          (6, ("council", "school", "health", "police"))]  # fmt: skip
+
+
+def grouped_rows() -> dict[str, list[dict[str, str]]]:
+    """47 children with names, dates of birth and postcodes all different, each held in the
+    same form by every agency of their group (GROUPS): by hand, 15 known to one agency, 14
+    to two, 12 to three and 6 to four; council 40, police 32, school 18, health 13; council
+    and police 32, council and school 18, police and school 18, health and each other 6."""
+    rows: dict[str, list[dict[str, str]]] = {"council": [], "school": [], "health": [],
+                                             "police": []}  # fmt: skip
+    child = 0
+    for size, agencies in GROUPS:
+        for _ in range(size):
+            fields = {
+                "first_name": _FIRST[child],
+                "surname": _SURNAME[child],
+                "dob": f"{2008 + child % 9}-{1 + child % 12:02d}-{1 + child % 27:02d}",
+                "sex": "F" if child % 2 else "M",
+                "postcode": f"N{1 + child % 20} {child % 9}A{chr(65 + child % 26)}",
+            }
+            for agency in agencies:
+                prefix = agency[0].upper()
+                rows[agency].append(
+                    {"record_id": f"{prefix}{child}", "person_id": f"P{child}", **fields}
+                )
+            child += 1
+    return {agency: found for agency, found in rows.items() if found}
+
+
 def add_people(session: Session) -> dict[str, str]:
     """A partnership member with linked access, a council member without it, a partnership
     member of an organisation outside the partnership, and an administrator."""
@@ -164,6 +252,14 @@ def add_people(session: Session) -> dict[str, str]:
     create_user(session, "admin", PASSWORD, "admin", "Ada Admin")
     session.commit()
     return dict.fromkeys(("linked", "plain", "outsider", "admin"), PASSWORD)
+
+
+#: The need codes `build` accepts: the standard lists and TINY's short codes.
+NEED_CODES = {
+    kind: (*datasets.NEED_CODES.get(kind, ()), *{"council": ("CIN", "CP"), "health": ("MH",)}
+           .get(kind, ()))
+    for kind in ("council", "school", "health", "police")
+}  # fmt: skip
 
 
 #: A tiny hand-made set: council C1, C2; health H1, H2, H3. C1 and H1 are Amelia Brown
@@ -190,6 +286,18 @@ TINY = {
 def builder() -> Callable[..., Built]:
     """`build(session, data_dir, rows_by_agency, **options)` (module docstring)."""
     return build
+
+
+@pytest.fixture
+def another_agreement() -> Callable[..., Agreement]:
+    """`add_agreement(session, built, agencies, fields=FIELDS)`: a second agreement in force."""
+    return add_agreement
+
+
+@pytest.fixture
+def grouped() -> dict[str, list[dict[str, str]]]:
+    """The 47 hand-made children of `grouped_rows`, by agency."""
+    return grouped_rows()
 
 
 @pytest.fixture

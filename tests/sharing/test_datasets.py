@@ -1,12 +1,16 @@
 """Agency datasets on the real store: the mapping guessed from usual header names, the
 data-quality profile of a small hand-made file worked out by hand, what the matching and
 pseudonymised files keep, every hard error storing nothing (no row, no file), and uploads
-refused with the reason when no agreement in force covers the agency."""
+refused with the reason when no agreement in force covers the agency; need codes checked
+against the agency's list; no matching field's value in the analytics store; who may see a
+dataset's profile, its need codes' counts under disclosure control."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
+import json
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +22,7 @@ from sqlalchemy import func, select
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
 from whatworks.core.errors import ImportProblem, PermissionDenied
-from whatworks.core.models import Organisation, User
+from whatworks.core.models import AuditEvent, Organisation, User
 from whatworks.returns.pseudonymise import load_or_create_key
 from whatworks.sharing import datasets, partnerships
 from whatworks.sharing.access import AgreementNeeded
@@ -80,14 +84,15 @@ def made(sessions) -> dict[str, int]:
         council_user = create_user(session, "barnet", PASSWORD, "member", organisation=barnet)
         create_user(session, "nurse", PASSWORD, "member", organisation=health)
         create_user(session, "leeds", PASSWORD, "member", organisation=leeds)
-        create_user(session, "admin", PASSWORD, "admin")
+        admin = create_user(session, "admin", PASSWORD, "admin")
         partnership = partnerships.create_partnership(session, council_user, "Barnet SCP")
-        partnerships.add_member(session, council_user, partnership, health.name, "health")
+        # members without the partnership member role neither add members nor sign
+        partnerships.add_member(session, admin, partnership, health.name, "health")
         agreement = partnerships.record_agreement(session, council_user, partnership, AGREEMENT)
         for organisation in (barnet, health):
             partnerships.sign(
-                session, council_user if organisation is barnet else user(session, "nurse"),
-                agreement, organisation.id, "A Person", "Lead", date(2026, 1, 1), ON,
+                session, admin, agreement, organisation.id, "A Person", "Lead",
+                date(2026, 1, 1), ON,
             )  # fmt: skip
         partnerships.activate(session, council_user, agreement, ON)
         return {"partnership": partnership.id, "agreement": agreement.id, "barnet": barnet.id}
@@ -328,7 +333,9 @@ def test_an_agreement_not_signed_by_a_new_member_refuses_uploads(
         partnerships.add_member(session, user(session, "admin"), partnership, "A School", "school")
     with pytest.raises(AgreementNeeded) as refused:
         upload(sessions, settings, write(tmp_path, HAND_MADE))
-    assert "1 member organisation(s) have not signed it" in str(refused.value)
+    assert "it is draft, not active; 1 member organisation(s) have not signed it" in str(
+        refused.value
+    )
     nothing_stored(sessions, settings)
 
 
@@ -405,7 +412,14 @@ def test_the_import_command_guesses_the_rest_and_prints_the_profile(
     with sessions() as session:
         dataset = session.scalar(select(AgencyDataset))
         assert datasets.mapping_of(dataset) == {**GUESSED, "first_name": "Given name"}
-        assert dataset.title == "Test" and dataset.uploaded_by == "cli"
+        # audited as the operating-system user running the command, as `run` is
+        actor = f"{getpass.getuser()} (command line)"
+        assert dataset.title == "Test" and dataset.uploaded_by == actor
+        event = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "import agency dataset")
+        )
+        assert (event.username, event.user_id) == (actor, None)
+        assert session.scalar(select(User).where(User.username == "cli")) is None
     refused = CliRunner().invoke(app, [*args[:-2], "--map", "address=Surname"])
     assert refused.exit_code != 0
     assert "does not cover address" in str(refused.exception)
@@ -431,3 +445,141 @@ def test_the_demo_data_command_writes_each_agency_with_needs(tmp_path: Path) -> 
     codes = {c for r in rows for c in r["needs"].split(";") if c}
     assert codes <= {"SEN support", "EHC plan", "persistent absence", "suspension"}
     assert any(r["needs"] == "" for r in rows) and codes
+
+
+def test_a_need_code_not_in_the_agency_s_list_is_a_hard_error(
+    sessions, settings, made, tmp_path: Path
+) -> None:
+    text = HAND_MADE.replace("C3,,Brown", "C3,Cy,Brown").replace(
+        '"child in need; early help"', '"child in need;CIN"'
+    ).replace("C5,Dan,Smith,2014-12-25,Q,n12 0ab,943 476 5919,looked after",
+              "C5,Dan,Smith,2014-12-25,Q,n12 0ab,943 476 5919,CAMHS")  # fmt: skip
+    with pytest.raises(ImportProblem) as refused:
+        upload(sessions, settings, write(tmp_path, text))
+    problems = refused.value.problems
+    allowed = "'early help', 'child in need', 'child protection plan', 'looked after'"
+    assert problems == [
+        f"council.csv, row 4, column 'Needs': 'CIN' is not a council need code; use {allowed} "
+        "(separated by ;), or leave the cell empty",
+        f"council.csv, row 6, column 'Needs': 'CAMHS' is not a council need code; use {allowed} "
+        "(separated by ;), or leave the cell empty",
+    ]
+    nothing_stored(sessions, settings)
+    # the health trust's code is fine for health, and for an "other" agency any list's code
+    assert "CAMHS" in datasets.allowed_need_codes("health")
+    assert {"CAMHS", "early help", "youth justice", "EHC plan"} <= set(
+        datasets.allowed_need_codes("other")
+    )
+
+
+def test_an_other_agency_may_use_any_list_s_codes(sessions, settings, made, tmp_path) -> None:
+    with transaction(sessions) as session:
+        partnership = session.scalar(select(Partnership))
+        partnerships.add_member(session, user(session, "admin"), partnership, "Youth Club", "other")
+        agreement = session.scalar(select(Agreement))
+        agreement.agencies = '["council", "health", "other"]'
+        club = session.scalar(select(Organisation).where(Organisation.name == "Youth Club"))
+        partnerships.sign(
+            session, user(session, "admin"), agreement, club.id, "Al", "Lead", date(2026, 1, 1), ON
+        )
+        partnerships.activate(session, user(session, "admin"), agreement, ON)
+    good = "ID,Needs\nY1,CAMHS;early help\nY2,youth justice\nY3,\n"
+    dataset_id = upload(
+        sessions, settings, write(tmp_path, good, "club.csv"),
+        {"record_id": "ID", "needs": "Needs"}, who="admin", agency="other",
+    )  # fmt: skip
+    with sessions() as session:
+        dataset = session.get(AgencyDataset, dataset_id)
+        codes = datasets.profile_of(dataset)["fields"]["needs"]["codes"]
+    assert codes == {"CAMHS": 1, "early help": 1, "youth justice": 1}
+    with pytest.raises(ImportProblem) as refused:
+        upload(sessions, settings, write(tmp_path, "ID,Needs\nY9,MH\n", "bad.csv"),
+               {"record_id": "ID", "needs": "Needs"}, who="admin", agency="other")  # fmt: skip
+    assert "bad.csv, row 2, column 'Needs': 'MH' is not a other need code" in str(refused.value)
+
+
+def test_the_synthetic_agencies_codes_are_all_allowed() -> None:
+    from whatworks.sharing import synthetic
+
+    for agency, needs in synthetic.NEEDS.items():
+        assert {code for code, *_ in needs} <= set(datasets.allowed_need_codes(agency))
+    assert set(synthetic.RETURNS_NEEDS) <= set(datasets.allowed_need_codes("council"))
+
+
+#: A file with every matching field, each value distinct and long enough not to turn up by
+#: chance inside a pseudonym: record ids, names, dates of birth in two writings, postcodes,
+#: NHS numbers (check digits worked out above) and UPNs (check letters worked out above).
+EVERY_FIELD = (
+    "ID,Forename,Surname,Date of Birth,Gender,Post Code,NHS No,UPN,Needs\n"
+    "REF-77123,Perpetua,Oyelaran-Whitfield,03/04/2015,F,N12 0AB,4010232137,N202123426001,"
+    "early help\n"
+    "REF-77124,Bartholomew,Quayle,2014-12-25,M,SW1A 1AA,943 476 5919,,\n"
+)
+
+
+def test_no_matching_value_reaches_the_analytics_store(
+    sessions, settings, made, tmp_path: Path
+) -> None:
+    mapping = {**GUESSED, "upn": "UPN"}
+    dataset_id = upload(sessions, settings, write(tmp_path, EVERY_FIELD), mapping)
+    with sessions() as session:
+        dataset = session.get(AgencyDataset, dataset_id)
+        assert dataset is not None
+        path = settings.analytics_dir / "sharing" / f"p{dataset.partnership_id}"
+    [stored] = sorted(path.glob("*.parquet"))
+    table = pq.read_table(stored)
+    text = [str(name) for name in table.column_names] + [
+        str(value) for column in table.columns for value in column.to_pylist()
+    ]
+    # every value of every matching field, as written and as the matching file keeps it
+    values = [
+        "REF-77123", "REF-77124", "Perpetua", "Bartholomew", "Oyelaran-Whitfield", "Quayle",
+        "03/04/2015", "2015-04-03", "2014-12-25", "N12 0AB", "N120AB", "SW1A 1AA", "SW1A1AA",
+        "4010232137", "943 476 5919", "9434765919", "N202123426001",
+    ]  # fmt: skip
+    leaks = [(v, cell) for v in values for cell in text if v.lower() in cell.lower()]
+    assert leaks == []
+    assert table.num_rows == 2  # the records are there, only pseudonymised
+    assert sorted(str(v) for v in table.column("birth_month").to_pylist()) == ["2014-12", "2015-04"]
+
+
+def test_who_sees_a_dataset_s_profile(sessions, settings, made, tmp_path: Path) -> None:
+    dataset_id = upload(sessions, settings, write(tmp_path, HAND_MADE))
+    with transaction(sessions) as session:
+        health = session.scalar(
+            select(Organisation).where(Organisation.name == "Barnet Health Trust")
+        )
+        create_user(session, "doctor", PASSWORD, "partnership_member", organisation=health)
+    with transaction(sessions) as session:
+        dataset = session.get(AgencyDataset, dataset_id)
+        # the uploading council's plain member, a partnership member elsewhere, an admin
+        for who in ("barnet", "doctor", "admin"):
+            assert datasets.view_dataset(session, user(session, who), dataset_id) is dataset
+        # the health trust's plain member, and an outsider
+        for who in ("nurse", "leeds"):
+            assert not datasets.may_view(session, user(session, who), dataset)
+            with pytest.raises(PermissionDenied):
+                datasets.view_dataset(session, user(session, who), dataset_id)
+    with sessions() as session:
+        viewers = session.scalars(
+            select(AuditEvent.username).where(AuditEvent.action == "view agency dataset")
+        ).all()
+    assert viewers == ["barnet", "doctor", "admin"]
+
+
+def test_need_code_counts_are_shown_under_disclosure_control(
+    sessions, settings, made, tmp_path: Path
+) -> None:
+    # 17 records with early help (rounds to 20), 3 looked after (suppressed), 0 otherwise
+    rows = [f"E{n},Amy,Smith,2015-04-03,F,N12 0AB,,early help" for n in range(17)]
+    rows += [f"L{n},Ben,Jones,2016-05-06,M,N12 0AB,,looked after" for n in range(3)]
+    text = "ID,Forename,Surname,Date of Birth,Gender,Post Code,NHS No,Needs\n" + "\n".join(rows)
+    dataset_id = upload(sessions, settings, write(tmp_path, text + "\n"))
+    with sessions() as session:
+        dataset = session.get(AgencyDataset, dataset_id)
+        shown = datasets.dataset_json(dataset)["profile"]["fields"]["needs"]["codes"]
+    assert shown == {
+        "early help": {"value": 20.0, "status": "value", "shown": "20"},
+        "looked after": {"value": None, "status": "c", "shown": "c"},
+    }
+    assert "17" not in json.dumps(shown) and '"3"' not in json.dumps(shown)

@@ -76,9 +76,12 @@ def pages(built, run_id: int, person: str) -> list[str]:
 
 
 def twins(built, run_id: int, person: str) -> list[str]:
-    return [f"/api{path}" for path in pages(built, run_id, person)[:4]] + [
-        f"/api/sharing/people/{run_id}/{person}?purpose={WHY}"
-    ]
+    return [f"/api{path}" for path in pages(built, run_id, person)[:4]]
+
+
+def person_json(client: TestClient, run_id: int, person: str, purpose: str = WHY):
+    """The record-level JSON, a POST with the purpose in its body."""
+    return client.post(f"/api/sharing/people/{run_id}/{person}", json={"purpose": purpose})
 
 
 def audit_count(sessions) -> int:
@@ -91,6 +94,7 @@ def test_every_page_and_twin_for_a_partnership_member(client, linked, sessions) 
     sign_in(client, "linked")
     for path in pages(built, run_id, amelia) + twins(built, run_id, amelia):
         assert client.get(path).status_code == 200, path
+    assert person_json(client, run_id, amelia).status_code == 200
     system = client.get(f"/api/sharing/partnerships/{built.partnership_id}/system").json()
     known = {row["label"]: row["cells"][0] for row in system["tables"][0]["rows"]}
     assert known["Known to 2 agencies"] == "c" and known["Known to 3 agencies"] == "0"
@@ -107,6 +111,7 @@ def test_403_on_every_page_and_twin_outside_the_partnership(client, linked, sess
     for path in pages(built, run_id, amelia) + twins(built, run_id, amelia):
         answer = client.get(path)
         assert answer.status_code == 403, path
+    assert person_json(client, run_id, amelia).status_code == 403
     for path, data in (
         (f"/sharing/partnerships/{built.partnership_id}/runs", {"purpose": PURPOSE}),
         (f"/sharing/runs/{run_id}/review", {"left_record": "a", "right_record": "b",
@@ -125,6 +130,7 @@ def test_visitors_are_sent_to_sign_in(client, linked) -> None:
         assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in")
     for path in twins(built, run_id, amelia):
         assert client.get(path).status_code == 401, path
+    assert person_json(client, run_id, amelia).status_code == 401
 
 
 def test_403_with_the_reason_when_the_agreement_has_ended(
@@ -138,6 +144,8 @@ def test_403_with_the_reason_when_the_agreement_has_ended(
         answer = client.get(path)
         assert answer.status_code == 403, path
         assert "it is ended, not active" in answer.text, path
+    refused = person_json(client, run_id, amelia)
+    assert refused.status_code == 403 and "it is ended, not active" in refused.text
     runs_before = session.scalar(select(func.count()).select_from(LinkRun))
     answer = client.post(
         f"/sharing/partnerships/{built.partnership_id}/runs",
@@ -215,9 +223,12 @@ def test_the_record_view_needs_a_purpose_and_audits_every_view(client, linked, s
         assert shown.status_code == 200
         assert "Amelia" in shown.text and "C1" in shown.text and "H1" in shown.text
         assert audit_count(sessions) == before + number
-    as_json = client.get(f"/api/sharing/people/{run_id}/{amelia}", params={"purpose": WHY})
+    as_json = person_json(client, run_id, amelia)
     assert [r["fields"]["record_id"] for r in as_json.json()["records"]] == ["C1", "H1"]
-    assert client.get(f"/api/sharing/people/{run_id}/{amelia}").status_code == 400
+    assert person_json(client, run_id, amelia, "").status_code == 400
+    # A look writes an audit event, so it is never a GET (not even with the purpose).
+    got = client.get(f"/api/sharing/people/{run_id}/{amelia}", params={"purpose": WHY})
+    assert got.status_code == 405
     with sessions() as session:
         viewed = list(
             session.scalars(
@@ -229,3 +240,24 @@ def test_the_record_view_needs_a_purpose_and_audits_every_view(client, linked, s
     assert [(e.username, e.target, e.purpose) for e in viewed] == [
         ("linked", f"sharing person:{amelia}", WHY)
     ] * 3
+
+
+def test_the_reference_date_is_the_runs_date_or_a_months_end(client, linked, sessions) -> None:
+    built, run_id, _ = linked
+    sign_in(client, "linked")
+    path = f"/api/sharing/partnerships/{built.partnership_id}/system"
+    with sessions() as session:
+        run = session.get(LinkRun, run_id)
+        assert run is not None
+        day = runs.run_date(run).isoformat()
+    before = audit_count(sessions)
+    for reference in (day, "2025-03-31", "2024-02-29"):
+        answer = client.get(path, params={"reference": reference})
+        assert answer.status_code == 200, reference
+        assert answer.json()["reference"] == reference
+    for reference in ("2025-03-15", "2024-02-28", "2025-04-30x"):
+        refused = client.get(path, params={"reference": reference})
+        assert refused.status_code == 400, reference
+        assert "last day of a month" in refused.json()["detail"], reference
+    # Only the three views shown were audited.
+    assert audit_count(sessions) == before + 3

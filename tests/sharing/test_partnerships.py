@@ -1,7 +1,9 @@
 """Partnerships and data-sharing agreements on the real store: who may create a partnership
 and add members, an agreement's checks (each refusal naming its field, nothing stored),
-signing only for one's own organisation, activation only once every member has signed,
-ending early, and an audit entry for every change."""
+members added only by the lead organisation's partnership members (or an administrator),
+a new member sending active agreements back to draft, signing only for one's own
+organisation with the partnership member role, activation only once every member has
+signed, ending early, and an audit entry for every change."""
 
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ AGREEMENT = NewAgreement(
 
 @pytest.fixture
 def people(sessions) -> None:
-    """Barnet Council, a health trust, Leeds City Council; a user of each and an admin."""
+    """Barnet Council, a health trust, Leeds City Council; a user of each and an admin; a
+    user of Barnet and of the trust without the partnership member role."""
     with transaction(sessions) as session:
         barnet = get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
         health = get_or_create_organisation(session, "Barnet Health Trust", "partner")
@@ -46,6 +49,8 @@ def people(sessions) -> None:
         create_user(session, "nurse", PASSWORD, "partnership_member", organisation=health)
         create_user(session, "leeds", PASSWORD, "member", organisation=leeds)
         create_user(session, "admin", PASSWORD, "admin")
+        create_user(session, "clerk", PASSWORD, "member", organisation=barnet)
+        create_user(session, "porter", PASSWORD, "analyst", organisation=health)
 
 
 def user(session, name: str) -> User:
@@ -114,23 +119,61 @@ def test_an_admin_may_name_an_area_by_its_old_code_and_joins_nothing(session, pe
     assert fields_of(refused) == ["la_code"]
 
 
-def test_members_are_added_by_members_only_each_once(session, partnership) -> None:
+def test_members_are_added_by_the_lead_s_partnership_members_only_each_once(
+    session, partnership
+) -> None:
     found = session.get(Partnership, partnership)
     assert found is not None
-    with pytest.raises(PermissionDenied):
-        partnerships.add_member(session, user(session, "leeds"), found, "A School", "school")
+    # the lead is the first member: the council that created it
+    lead = partnerships.lead_member(found)
+    assert lead is not None and lead.organisation_id == org(session, "Barnet Council").id
+    for who in ("leeds", "nurse", "clerk"):  # outside; a member, not the lead; not the role
+        with pytest.raises(PermissionDenied):
+            partnerships.add_member(session, user(session, who), found, "A School", "school")
+        assert partnerships.may_add_members(user(session, who), found) is False
+    assert session.scalar(select(Organisation).where(Organisation.name == "A School")) is None
     with pytest.raises(SharingRefused) as refused:
-        partnerships.add_member(session, user(session, "nurse"), found, "", "fire")
+        partnerships.add_member(session, user(session, "barnet"), found, "", "fire")
     assert fields_of(refused) == ["agency", "organisation"]
     with pytest.raises(SharingRefused) as refused:
-        partnerships.add_member(session, user(session, "nurse"), found, "Barnet Council", "other")
+        partnerships.add_member(session, user(session, "barnet"), found, "Barnet Council", "other")
     assert "Barnet Council is already a member" in str(refused.value)
     added = partnerships.add_member(
-        session, user(session, "nurse"), found, "Hendon School", "school"
+        session, user(session, "barnet"), found, "Hendon School", "school"
     )
     school = session.get(Organisation, added.organisation_id)
     assert school is not None and school.kind == "partner"
-    assert [m.agency for m in found.members] == ["council", "health", "school"]
+    partnerships.add_member(session, user(session, "admin"), found, "Barnet Police", "police")
+    assert [m.agency for m in found.members] == ["council", "health", "school", "police"]
+
+
+def test_a_new_member_sends_an_active_agreement_back_to_draft(sessions, partnership) -> None:
+    on = date(2026, 3, 1)
+    with transaction(sessions) as session:
+        found = session.get(Partnership, partnership)
+        active = partnerships.record_agreement(session, user(session, "admin"), found, AGREEMENT)
+        draft = partnerships.record_agreement(session, user(session, "admin"), found, AGREEMENT)
+        for organisation in partnerships.member_organisations(session, found):
+            partnerships.sign(
+                session, user(session, "admin"), active, organisation.id, "A", "B", on, on
+            )
+        partnerships.activate(session, user(session, "admin"), active, on)
+        assert access.in_force(session, active, on)
+        partnerships.add_member(session, user(session, "barnet"), found, "Hendon School", "school")
+        assert (active.status, draft.status) == ("draft", "draft")
+        assert access.problems(session, active, on) == [
+            "it is draft, not active",
+            "1 member organisation(s) have not signed it",
+        ]
+        with pytest.raises(access.AgreementNeeded):
+            access.agreement_for(session, found, on)
+        active_id = active.id
+    with sessions() as session:
+        back = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "agreement back to draft")
+        ).all()
+    assert [e.target for e in back] == [f"agreement:{active_id}"]
+    assert "Hendon School joined the partnership as school" in json.loads(back[0].detail)["reason"]
 
 
 @pytest.mark.parametrize(
@@ -190,11 +233,17 @@ def test_signing_activation_and_force_step_by_step(sessions, partnership) -> Non
     on = date(2026, 3, 1)
     with transaction(sessions) as session:
         agreement = session.get(Agreement, agreement_id)
-        # only the organisation's own users (or an admin) sign for it
+        # only the organisation's own partnership members (or an admin) sign for it
         with pytest.raises(PermissionDenied):
             partnerships.sign(
                 session, user(session, "barnet"), agreement, health, "Sam", "Nurse", on, on
             )
+        for who, organisation in (("clerk", barnet), ("porter", health)):
+            assert not partnerships.may_sign_for(user(session, who), organisation)
+            with pytest.raises(PermissionDenied):
+                partnerships.sign(
+                    session, user(session, who), agreement, organisation, "Al", "Clerk", on, on
+                )
         with pytest.raises(SharingRefused) as refused:
             partnerships.sign(
                 session, user(session, "barnet"), agreement, barnet, "", "", date(2026, 3, 2), on
@@ -224,19 +273,23 @@ def test_signing_activation_and_force_step_by_step(sessions, partnership) -> Non
         assert access.problems(session, agreement, date(2025, 12, 31)) == [
             "it starts on 2026-01-01"
         ]
-        # a new member must sign before it is in force again
+        # a new member must sign, and the agreement be activated again, before it is in force
         found = session.get(Partnership, partnership)
         partnerships.add_member(session, user(session, "barnet"), found, "Hendon School", "school")
         assert access.problems(session, agreement, on) == [
-            "1 member organisation(s) have not signed it"
+            "it is draft, not active",
+            "1 member organisation(s) have not signed it",
         ]
         school = org(session, "Hendon School").id
         partnerships.sign(session, user(session, "admin"), agreement, school, "Jo", "DSL", on, on)
+        assert access.problems(session, agreement, on) == ["it is draft, not active"]
+        assert partnerships.activate(session, user(session, "barnet"), agreement, on) == []
         assert access.in_force(session, agreement, on)
     with sessions() as session:
         assert count(session, Signatory) == 3
         assert actions(session).count("sign agreement") == 3
-        assert actions(session).count("activate agreement") == 1
+        assert actions(session).count("activate agreement") == 2
+        assert actions(session).count("agreement back to draft") == 1
 
 
 def test_ending_early_stops_force_and_keeps_the_planned_end_in_the_audit(

@@ -110,3 +110,35 @@ def test_deleted_identifiers_are_said_to_be_deleted(session, tmp_path, tiny_run)
     assert by_agency["council"].fields["surname"] == "Brown"
     assert by_agency["health"].fields is None
     assert by_agency["health"].note == "identifiers deleted at the end of retention"
+
+
+def test_each_dataset_shows_only_the_fields_its_agreement_shares(
+    session, tmp_path, tiny_run, another_agreement
+) -> None:
+    built, run, amelia = tiny_run
+    narrow = another_agreement(
+        session, built, ["health"], ["record_id", "first_name", "surname"], title="Names only"
+    )
+    session.get(AgencyDataset, built.datasets["health"]).agreement_id = narrow.id
+    shown = records.person_records(session, tmp_path, user(session, "linked"), run, amelia, WHY)
+    by_agency = {r.agency: r for r in shown.records}
+    assert by_agency["health"].fields == {
+        "record_id": "H1", "first_name": "Amelia", "surname": "Brown",
+    }  # fmt: skip
+    assert by_agency["health"].needs is None  # needs are not shared under "Names only"
+    council = by_agency["council"].fields
+    assert council is not None and council["dob"] == "2012-05-14" and council["sex"] == "F"
+    assert by_agency["council"].needs == ("CIN", "CP")
+
+
+def test_each_dataset_needs_its_own_agreement_in_force(
+    session, tmp_path, tiny_run, another_agreement
+) -> None:
+    built, run, amelia = tiny_run
+    before = audit_count(session)
+    another_agreement(session, built, ["council", "health"])
+    session.get(Agreement, built.agreement_id).status = "ended"
+    health = session.get(AgencyDataset, built.datasets["health"])
+    with pytest.raises(AgreementNeeded, match=f"dataset {health.id} "):
+        records.person_records(session, tmp_path, user(session, "linked"), run, amelia, WHY)
+    assert audit_count(session) == before

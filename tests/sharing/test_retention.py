@@ -1,10 +1,14 @@
 """The end of retention on the real store: the day after `retain_until` a dataset's matching
 file is deleted, no clear identifier of it is left anywhere under the data folder, its
 pseudonymised records remain, the deletion is audited, and running again changes nothing;
-an agreement that ended early brings deletion forward by its retention after the end."""
+an agreement that ended early brings deletion forward by its retention after the end; the
+notes of review decisions on the dataset's records are cleared with it."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +22,9 @@ from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
 from whatworks.core.errors import WhatworksError
 from whatworks.core.models import AuditEvent, User
+from whatworks.returns.pseudonymise import load_or_create_key
 from whatworks.sharing import datasets, partnerships, retention
-from whatworks.sharing.models import AgencyDataset, Agreement
+from whatworks.sharing.models import AgencyDataset, Agreement, LinkRun, ReviewDecision
 from whatworks.sharing.partnerships import NewAgreement
 
 UPLOADED = date(2026, 6, 15)
@@ -40,7 +45,9 @@ def dataset(sessions, settings, tmp_path: Path) -> int:
     12 months (retained until 15 June 2027)."""
     with transaction(sessions) as session:
         barnet = get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
-        lead = create_user(session, "barnet", "a long test password", "member", organisation=barnet)
+        lead = create_user(
+            session, "barnet", "a long test password", "partnership_member", organisation=barnet
+        )
         partnership = partnerships.create_partnership(session, lead, "Barnet SCP")
         agreement = partnerships.record_agreement(
             session, lead, partnership,
@@ -158,3 +165,48 @@ def test_the_retention_command(sessions, settings, dataset, monkeypatch) -> None
     bad = runner.invoke(app, ["sharing", "retention", "--as-at", "16/06/2027"])
     assert bad.exit_code != 0
     assert deletions(sessions) == 1
+
+
+def test_review_notes_on_the_dataset_s_records_are_cleared_with_its_identifiers(
+    sessions, settings, dataset
+) -> None:
+    key = load_or_create_key(settings.data_dir)
+    with transaction(sessions) as session:
+        found = session.get(AgencyDataset, dataset)
+        assert found is not None
+        pid = found.partnership_id
+        # the records' pseudonyms, worked out from the key as docs/sharing.md describes
+        ours = {
+            rid: hmac.new(
+                key, f"sharing record\x1f{pid}\x1f{found.organisation_id}\x1f{rid}".encode(),
+                hashlib.sha256,
+            ).hexdigest()[:20]
+            for rid in ("C1", "C2")
+        }  # fmt: skip
+        run = LinkRun(partnership_id=pid, agreement_id=found.agreement_id, purpose="Review",
+                      dataset_ids="[]", run_by="barnet")  # fmt: skip
+        session.add(run)
+        session.flush()
+        other, another = "0" * 20, "f" * 20  # records of no dataset here
+        for left, right, note in (
+            (ours["C1"], other, "Same school as the boy at number 4"),
+            (other, ours["C2"], "Mother confirmed by phone"),
+            (another, ours["C1"], ""),
+            (other, another, "Twins; keep apart"),
+        ):
+            session.add(ReviewDecision(
+                partnership_id=pid, run_id=run.id, left_record=min(left, right),
+                right_record=max(left, right), decision="match", probability=0.9, note=note,
+                decided_by="barnet",
+            ))  # fmt: skip
+    done = apply(sessions, settings, date(2027, 6, 16))
+    assert [d.notes_cleared for d in done] == [2]
+    with sessions() as session:
+        notes = sorted(session.scalars(select(ReviewDecision.note)))
+        detail = session.scalar(
+            select(AuditEvent.detail).where(AuditEvent.action == "clear review notes")
+        )
+        decisions = session.scalar(select(func.count()).select_from(ReviewDecision))
+    assert notes == ["", "", "", "Twins; keep apart"] and decisions == 4
+    assert json.loads(detail)["notes_cleared"] == 2
+    assert apply(sessions, settings, date(2027, 7, 1)) == []

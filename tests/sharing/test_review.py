@@ -170,3 +170,50 @@ def test_the_queue_needs_linked_access(session, tmp_path, tiny_run) -> None:
     with pytest.raises(PermissionDenied):
         review.review_queue(session, tmp_path, user(session, "outsider"), run)
     assert events(session, "view review queue") == []
+
+
+def test_a_decision_rolled_back_leaves_the_clusters_as_they_were(
+    session, sessions, tmp_path, tiny_run
+) -> None:
+    built, run = tiny_run
+    linked = user(session, "linked")
+    c2, h2 = built.record("council", "C2"), built.record("health", "H2")
+    folder = runs.clusters_path(tmp_path, run).parent
+
+    def people_in_file() -> int:
+        return len({r["person"] for r in runs.clusters_of(tmp_path, run)})
+
+    assert people_in_file() == 3
+    review.decide(session, tmp_path, linked, run, c2, h2, "not a match")
+    # Not yet committed: the run's counts have changed in this transaction, the clusters
+    # file that everybody else reads has not, and another session sees the old clusters.
+    assert run.cluster_count == 4 and people_in_file() == 3
+    with sessions() as other:
+        other_run = other.get(type(run), run.id)
+        assert len({r["person"] for r in runs.clusters_of(tmp_path, other_run)}) == 3
+    session.rollback()
+    assert people_in_file() == 3
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
+    assert session.scalar(select(func.count()).select_from(ReviewDecision)) == 0
+    # Two re-clusterings before a commit write to temporary files of their own.
+    first = runs.recluster(session, tmp_path, run)
+    second = runs.recluster(session, tmp_path, run)
+    assert first != second and first.exists() and second.exists()
+    session.rollback()
+    assert not first.exists() and not second.exists()
+    # Committed, the new clusters are in place.
+    review.decide(session, tmp_path, linked, run, c2, h2, "not a match")
+    session.commit()
+    assert people_in_file() == 4
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_queue_needs_each_datasets_own_agreement(
+    session, tmp_path, tiny_run, another_agreement
+) -> None:
+    built, run = tiny_run
+    another_agreement(session, built, ["council", "health"])
+    session.get(Agreement, built.agreement_id).status = "ended"
+    with pytest.raises(AgreementNeeded, match="it is ended, not active"):
+        review.review_queue(session, tmp_path, user(session, "linked"), run)
+    assert events(session, "view review queue") == []

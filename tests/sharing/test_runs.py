@@ -18,7 +18,7 @@ from whatworks.core.errors import PermissionDenied, WhatworksError
 from whatworks.core.models import AuditEvent, User
 from whatworks.sharing import area, runs
 from whatworks.sharing.access import AgreementNeeded
-from whatworks.sharing.models import AgencyDataset, LinkRun, Partnership
+from whatworks.sharing.models import AgencyDataset, Agreement, LinkRun, Partnership
 from whatworks.sharing.synthetic import generate
 
 PURPOSE = "Strategic needs assessment of children known to several agencies"
@@ -165,7 +165,7 @@ def test_a_purpose_and_linkable_datasets_are_needed(
 
 
 def test_a_run_that_fails_is_recorded_with_its_error_and_no_files(
-    session, tmp_path, builder, people, tiny
+    session, tmp_path, builder, people, tiny, caplog
 ) -> None:
     built = builder(session, tmp_path, tiny)
     partnership = session.get(Partnership, built.partnership_id)
@@ -174,7 +174,12 @@ def test_a_run_that_fails_is_recorded_with_its_error_and_no_files(
     run = runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
     session.commit()
     assert run.status == "failed"
-    assert str(missing) in run.error and "upload it again" in run.error
+    # The error's text can quote what it was reading: the run keeps only its type and a
+    # fixed message; the log has where it happened, not the text.
+    assert run.error == (
+        "WhatworksError: the linkage failed; the log on the server has the details"
+    )
+    assert str(missing) not in caplog.text and "WhatworksError" in caplog.text
     assert run.finished_at is not None and run.cluster_count == 0
     assert list(area.run_dir(tmp_path, partnership.id, run.id).iterdir()) == []
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "link agency records"))
@@ -262,3 +267,98 @@ def test_the_run_command(session, settings, builder, people, tiny, command_line)
     assert refused.exit_code != 0 and "dataset numbers separated by commas" in str(
         refused.exception
     )
+
+
+def test_each_dataset_needs_its_own_agreement_in_force(
+    session, tmp_path, builder, people, tiny, another_agreement
+) -> None:
+    built = builder(session, tmp_path, tiny)
+    partnership = session.get(Partnership, built.partnership_id)
+    # A newer agreement in force for both agencies, while the one the datasets were
+    # uploaded under has ended: it does not cover them.
+    newer = another_agreement(session, built, ["council", "health"])
+    session.get(Agreement, built.agreement_id).status = "ended"
+    council = session.get(AgencyDataset, built.datasets["council"])
+    health = session.get(AgencyDataset, built.datasets["health"])
+    with pytest.raises(AgreementNeeded, match=f"dataset {council.id} .*dataset {health.id}"):
+        runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    council.agreement_id = newer.id
+    with pytest.raises(AgreementNeeded) as refused:
+        runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    assert f"dataset {health.id} (" in str(refused.value)
+    assert f"dataset {council.id} (" not in str(refused.value)
+    assert "it is ended, not active" in str(refused.value)
+    # An agreement that does not name the dataset's agency does not cover it either.
+    narrow = another_agreement(session, built, ["council"], title="Council only")
+    health.agreement_id = narrow.id
+    with pytest.raises(AgreementNeeded, match="it does not cover health data"):
+        runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    assert count(session, LinkRun) == 0
+    health.agreement_id = newer.id
+    run = runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    assert run.status == "done" and run.agreement_id == newer.id
+
+
+def test_a_run_rolled_back_leaves_no_files(session, tmp_path, builder, people, tiny) -> None:
+    built = builder(session, tmp_path, tiny)
+    partnership = session.get(Partnership, built.partnership_id)
+    run = runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    folder = area.run_dir(tmp_path, partnership.id, run.id)
+    assert sorted(p.name for p in folder.iterdir()) == [runs.CLUSTERS_FILE, runs.PAIRS_FILE]
+    session.rollback()
+    assert count(session, LinkRun) == 0
+    assert list(folder.iterdir()) == []
+    # Committed, they stay.
+    kept = runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    session.commit()
+    folder = area.run_dir(tmp_path, partnership.id, kept.id)
+    assert sorted(p.name for p in folder.iterdir()) == [runs.CLUSTERS_FILE, runs.PAIRS_FILE]
+
+
+def test_duckdb_spills_inside_the_partnerships_area_and_cleans_up(
+    session, tmp_path, builder, people, tiny, monkeypatch
+) -> None:
+    import tempfile
+
+    from whatworks.sharing import linkage
+
+    built = builder(session, tmp_path, tiny)
+    partnership = session.get(Partnership, built.partnership_id)
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    run = runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE)
+    assert run.status == "done"
+    assert not (area.partnership_area(tmp_path, partnership.id) / "spill").exists()
+    assert list(system_tmp.iterdir()) == []
+    # link itself, with the default folder or one given, leaves none behind.
+    left, right = (
+        [{k: v for k, v in r.items() if k in linkage.STANDARD_FIELDS} for r in tiny[agency]]
+        for agency in ("council", "health")
+    )
+    key = b"k" * 32
+    assert len(linkage.link(left, right, key).links()) == 2
+    assert list(system_tmp.iterdir()) == []
+    given = tmp_path / "given-spill"
+    assert len(linkage.link(left, right, key, spill_dir=given).links()) == 2
+    assert not given.exists()
+
+
+def test_spark_on_a_cluster_is_refused_unless_allowed(
+    session, tmp_path, builder, people, tiny, monkeypatch
+) -> None:
+    from whatworks.core.errors import ConfigurationError
+
+    built = builder(session, tmp_path, tiny)
+    partnership = session.get(Partnership, built.partnership_id)
+    monkeypatch.setenv("WHATWORKS_SPARK_MASTER", "spark://cluster.example:7077")
+    monkeypatch.delenv("WHATWORKS_SHARING_REMOTE_SPARK", raising=False)
+    with pytest.raises(ConfigurationError, match="off this machine"):
+        runs.run_linkage(session, tmp_path, Actor("cli"), partnership, [], PURPOSE, engine="spark")
+    assert count(session, LinkRun) == 0
+    monkeypatch.setenv("WHATWORKS_SHARING_REMOTE_SPARK", "allow")
+    runs.check_spark_master()  # allowed: no error
+    monkeypatch.delenv("WHATWORKS_SHARING_REMOTE_SPARK")
+    for local in ("local[2]", "local", "local[*]"):
+        monkeypatch.setenv("WHATWORKS_SPARK_MASTER", local)
+        runs.check_spark_master()

@@ -2,7 +2,9 @@
 partnership, adds a member, records an agreement (a bad one refused with nothing stored),
 both sign, it is activated; an upload is mapped with the guessed columns preselected and
 imported, its profile shown; an upload without an agreement in force, or with a hard error,
-stores nothing; people outside the partnership get 403 on every page and JSON."""
+stores nothing, and an upload whose import fails for any other reason is deleted; people
+outside the partnership get 403 on every page and JSON; only the lead's partnership members
+add members; a dataset's profile is for its organisation and those with linked access."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sqlalchemy import func, select
 from whatworks.config import Settings
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
-from whatworks.core.models import Organisation
+from whatworks.core.models import AuditEvent, Organisation
 from whatworks.sharing import demo
 from whatworks.sharing.models import AgencyDataset, Agreement, Partnership, Signatory
 from whatworks.web.app import create_app
@@ -212,7 +214,10 @@ def test_a_partnership_from_creation_to_a_profile(
     did = int(imported.headers["location"].rsplit("/", 1)[1])
     profile = client.get(f"/api/sharing/datasets/{did}").json()["profile"]
     assert profile["fields"]["nhs_number"]["valid_pct"] == 50.0  # 1 of the 2
-    assert profile["fields"]["needs"]["codes"] == {"CAMHS": 1}
+    # one record: suppressed under disclosure control
+    assert profile["fields"]["needs"]["codes"] == {
+        "CAMHS": {"value": None, "status": "c", "shown": "c"}
+    }
     assert not list((settings.data_dir / "partnerships" / f"p{pid}" / "uploads").glob("*"))
 
 
@@ -342,3 +347,117 @@ def test_the_demo_partnership_is_linked_once(sessions, settings) -> None:
     children = {r["person_id"] for r in rows}
     assert found[0].record_count == len(rows) == made.records_added
     assert abs(found[0].cluster_count - len(children)) <= 0.02 * len(children)
+
+
+def _demo_user(sessions, partnership_id: int, username: str, role: str, agency: str) -> None:
+    with transaction(sessions) as session:
+        member = next(
+            m for m in session.get(Partnership, partnership_id).members if m.agency == agency
+        )
+        create_user(
+            session, username, PASSWORD, role,
+            organisation=session.get(Organisation, member.organisation_id),
+        )  # fmt: skip
+
+
+def test_only_the_lead_s_partnership_members_add_members(client, sessions, settings, users) -> None:
+    pid, aid, _ = _demo(sessions, settings)
+    demo_council_user(sessions, pid)  # the council is the demo partnership's first member
+    _demo_user(sessions, pid, "demo-police", "partnership_member", "police")
+    page = f"/sharing/partnerships/{pid}"
+    token = sign_in(client, "demo-police")
+    assert "Add the member" not in client.get(page).text
+    assert client.get(f"/api{page}").json()["may_add_members"] is False
+    refused = client.post(
+        f"{page}/members", data={"csrf_token": token, "organisation": "X", "agency": "other"}
+    )
+    assert refused.status_code == 403
+    sign_out(client, token)
+    token = sign_in(client, "demo-council")
+    assert "Add the member" in client.get(page).text
+    added = client.post(
+        f"{page}/members",
+        data={"csrf_token": token, "organisation": "Hendon Youth Club", "agency": "other"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    state = client.get(f"/api/sharing/agreements/{aid}").json()
+    assert (state["status"], state["in_force"], state["unsigned"]) == (
+        "draft", False, ["Hendon Youth Club"]
+    )  # fmt: skip
+    with sessions() as session:
+        assert len(session.get(Partnership, pid).members) == 5
+
+
+def test_a_dataset_s_profile_is_for_its_organisation_and_linked_access(
+    client, sessions, settings, users
+) -> None:
+    pid, _, _ = _demo(sessions, settings)
+    with sessions() as session:
+        council = session.scalar(
+            select(AgencyDataset.id).where(
+                AgencyDataset.partnership_id == pid, AgencyDataset.agency == "council"
+            )
+        )
+    _demo_user(sessions, pid, "council-clerk", "member", "council")
+    _demo_user(sessions, pid, "police-clerk", "member", "police")
+    _demo_user(sessions, pid, "police-analyst", "partnership_member", "police")
+    for who, status in (("police-clerk", 403), ("council-clerk", 200), ("police-analyst", 200)):
+        token = sign_in(client, who)
+        assert client.get(f"/sharing/datasets/{council}").status_code == status, who
+        assert client.get(f"/api/sharing/datasets/{council}").status_code == status, who
+        sign_out(client, token)
+    token = sign_in(client, "council-clerk")
+    page = client.get(f"/sharing/datasets/{council}").text
+    codes = client.get(f"/api/sharing/datasets/{council}").json()["profile"]["fields"]["needs"]
+    for shown in codes["codes"].values():  # every count rounded to 10, or suppressed
+        assert shown["status"] == "c" or (shown["value"] % 10 == 0 and shown["value"] > 5)
+        assert (
+            f'<td class="govuk-table__cell govuk-table__cell--numeric">{shown["shown"]}</td>'
+            in (page)
+        )
+    with sessions() as session:
+        viewed = session.scalars(
+            select(AuditEvent.username)
+            .where(
+                AuditEvent.action == "view agency dataset",
+                AuditEvent.target == f"dataset:{council}",
+            )
+            .order_by(AuditEvent.id)
+        ).all()
+    # each page and JSON seen, the refused ones not
+    assert viewed == ["council-clerk"] * 2 + ["police-analyst"] * 2 + ["council-clerk"] * 2
+
+
+def test_an_upload_whose_import_fails_unexpectedly_is_deleted(
+    client, sessions, settings, users
+) -> None:
+    pid, _, _ = _demo(sessions, settings)
+    barnet = demo_council_user(sessions, pid)
+    token = sign_in(client, "demo-council")
+    before = count(sessions, AgencyDataset)
+    sent = client.post(
+        f"/sharing/partnerships/{pid}/datasets/new",
+        data={"csrf_token": token, "member": str(barnet)},
+        files={"file": ("council.csv", FILE.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    uploads = settings.data_dir / "partnerships" / f"p{pid}" / "uploads"
+    assert len(list(uploads.glob("*"))) == 2  # the file and what it is
+    # the analytics store cannot be written: its folder for the partnership is a file
+    folder = settings.analytics_dir / "sharing" / f"p{pid}"
+    aside = folder.with_name(f"p{pid}-aside")
+    folder.rename(aside)
+    folder.write_text("not a folder", encoding="utf-8")
+    try:
+        with pytest.raises(OSError):
+            client.post(
+                sent.headers["location"],
+                data={"csrf_token": token, "map-record_id": "ID", "map-first_name": "Forename"},
+            )
+    finally:
+        folder.unlink()
+        aside.rename(folder)
+    assert not list(uploads.glob("*"))
+    assert count(sessions, AgencyDataset) == before

@@ -7,6 +7,10 @@
 - Nothing is linked, and no linked data is shown, without an agreement **in force**: status
   active, signed for every member organisation, started and not yet ended on the day, and
   covering the agencies whose datasets are used. An ended agreement stops access at once.
+- Each dataset is shared under its own agreement (the one it was uploaded under,
+  `AgencyDataset.agreement_id`): a run, the review queue, the record-level view and the
+  whole-system view need that agreement in force for every dataset they use
+  (`datasets_covered`); another agreement of the partnership does not stand in for it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.orm import Session
 from whatworks.core.auth import has_role
 from whatworks.core.errors import PermissionDenied
 from whatworks.core.models import User
-from whatworks.sharing.models import Agreement, Partnership, PartnershipMember
+from whatworks.sharing.models import AgencyDataset, Agreement, Partnership, PartnershipMember
 
 
 class AgreementNeeded(PermissionDenied):
@@ -89,6 +93,37 @@ def agreement_for(
         f"No data-sharing agreement of {partnership.name} is in force on {on.isoformat()}: "
         + " | ".join(reasons)
     )
+
+
+def datasets_covered(
+    session: Session, partnership: Partnership, datasets: Iterable[AgencyDataset], on: date
+) -> dict[int, Agreement]:
+    """Each dataset's own agreement (the one it was uploaded under), by dataset id, if every
+    one is in force on the day for that dataset's agency; else AgreementNeeded naming each
+    dataset that is not covered and why."""
+    found: dict[int, Agreement] = {}
+    reasons: list[str] = []
+    for dataset in datasets:
+        agreement = session.get(Agreement, dataset.agreement_id)
+        name = f"dataset {dataset.id} ('{dataset.title}', {dataset.agency})"
+        if agreement is None or agreement.partnership_id != partnership.id:
+            reasons.append(
+                f"{name}: its agreement {dataset.agreement_id} is not one of "
+                f"{partnership.name}'s agreements"
+            )
+            continue
+        why = problems(session, agreement, on, [dataset.agency])
+        if why:
+            reasons.append(f"{name} under '{agreement.title}': {'; '.join(why)}")
+            continue
+        found[dataset.id] = agreement
+    if reasons:
+        raise AgreementNeeded(
+            f"The data-sharing agreement of each dataset must be in force on {on.isoformat()}: "
+            + " | ".join(reasons)
+            + ". Renew or sign the agreement, or leave the dataset out."
+        )
+    return found
 
 
 def is_member(session: Session, user: User | None, partnership: Partnership) -> bool:

@@ -222,16 +222,19 @@ def import_command(
     ),
 ) -> None:
     """Import an agency's CSV file into a partnership under its agreement in force, and print
-    the data-quality profile. Columns not given with --map are guessed from their names."""
+    the data-quality profile. Columns not given with --map are guessed from their names. The
+    import is audited as the operating-system user running the command."""
+    import getpass
+
+    from whatworks.core.audit import Actor
     from whatworks.core.db import transaction
-    from whatworks.core.models import User
     from whatworks.sharing import access, datasets, partnerships
     from whatworks.store import session_factory, upgrade_store
 
     mapping = parse_map(maps, partnerships.SHAREABLE_FIELDS)
     chosen = settings()
     upgrade_store(chosen)
-    operator = User(username="cli", full_name="Command line", password_hash="", role="admin")
+    operator = Actor(f"{getpass.getuser()} (command line)")
     with transaction(session_factory(chosen)) as session:
         found = partnerships.get_partnership(session, partnership)
         agreement = access.agreement_for(session, found, date.today(), [agency])

@@ -16,7 +16,8 @@ every record id must be present and unique.
 row and column: an unreadable, empty or oversized file, text that is not UTF-8, a row with
 more or fewer values than the header, a column named twice in the header, a mapped column
 the file does not have, a column mapped to two fields, a field the agreement does not
-cover, no record id column, an empty or repeated record id.
+cover, no record id column, an empty or repeated record id, a need code not in the
+agency's code list (`NEED_CODES`; an "other" agency may use any code of any list).
 
 **Soft problems** are counted in the data-quality profile, by field, with the rows they are
 on, and the record is kept: a date of birth that is not a date, in the future or more than
@@ -65,6 +66,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from whatworks.config import Settings
 from whatworks.core import audit
 from whatworks.core.auth import has_role
+from whatworks.core.disclosure import control_count
 from whatworks.core.errors import ImportProblem, NotFound, PermissionDenied, WhatworksError
 from whatworks.core.models import Organisation, User
 from whatworks.returns.pseudonymise import load_or_create_key
@@ -106,6 +108,17 @@ NHS_NUMBER = re.compile(r"^[0-9]{10}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 #: Pending uploads (between the upload and the mapping step) older than this are deleted.
 PENDING_SECONDS = 24 * 3600
+#: The need codes each kind of agency may use in its "needs" field (";"-separated), the
+#: codes of the synthetic agency data (`synthetic.NEEDS`, and the council's codes of a child
+#: in the statutory returns, `synthetic.RETURNS_NEEDS`). Case and spelling must match; a
+#: code not in the agency's list is a hard error. An "other" agency may use any code of
+#: any list (`allowed_need_codes`).
+NEED_CODES: dict[str, tuple[str, ...]] = {
+    "council": ("early help", "child in need", "child protection plan", "looked after"),
+    "school": ("SEN support", "EHC plan", "persistent absence", "suspension"),
+    "health": ("A&E attendance", "CAMHS", "health visiting"),
+    "police": ("missing episode", "domestic abuse household", "youth justice"),
+}
 
 
 # --- reading the file --------------------------------------------------------------------------
@@ -271,6 +284,36 @@ def record_id_problems(upload: Upload, column: str) -> tuple[list[str], int]:
         else:
             first[value] = number
     return problems, repeats
+
+
+def allowed_need_codes(
+    agency: str, codes: Mapping[str, Sequence[str]] = NEED_CODES
+) -> tuple[str, ...]:
+    """The need codes the agency may use: its own list, or for "other" every list's codes."""
+    if agency in codes:
+        return tuple(codes[agency])
+    if agency == "other":
+        return tuple(dict.fromkeys(c for listed in codes.values() for c in listed))
+    return ()
+
+
+def need_code_problems(
+    upload: Upload, column: str, agency: str, codes: Mapping[str, Sequence[str]] = NEED_CODES
+) -> list[str]:
+    """A need code that is not the agency's (a hard error), naming file, row and column."""
+    allowed = allowed_need_codes(agency, codes)
+    at = upload.columns.index(column)
+    problems: list[str] = []
+    for number, cells in enumerate(upload.rows, start=2):
+        value = cells[at] if at < len(cells) else ""
+        for code in (part.strip() for part in value.split(";")):
+            if code and code not in allowed:
+                problems.append(
+                    f"{upload.filename}, row {number}, column {column!r}: {code!r} is not a "
+                    f"{agency} need code; use {', '.join(repr(c) for c in allowed)} "
+                    "(separated by ;), or leave the cell empty"
+                )
+    return problems
 
 
 # --- checking values ----------------------------------------------------------------------
@@ -468,13 +511,14 @@ def prepare(upload: Upload, mapping: Mapping[str, str], on: date) -> Prepared:
 
 def uploading_organisation(
     session: Session,
-    user: User,
+    user: User | None,
     partnership: Partnership,
     agency: str,
     organisation_id: int | None = None,
 ) -> Organisation:
     """The member organisation whose records these are: the user's own, when it takes part
-    as that agency; for an administrator, the one named, or the only member of that agency."""
+    as that agency; for an administrator, or a command run on the server (`user` None), the
+    one named, or the only member of that agency."""
     if agency not in AGENCY_KINDS:
         raise WhatworksError(f"agency must be one of {', '.join(AGENCY_KINDS)}, not {agency!r}")
     ids = [m.organisation_id for m in partnership.members if m.agency == agency]
@@ -483,17 +527,18 @@ def uploading_organisation(
             f"No member of {partnership.name} takes part as {agency}; add the organisation as "
             f"a {agency} member first."
         )
-    admin = has_role(user, "admin")
+    admin = user is None or has_role(user, "admin")
+    own = None if user is None else user.organisation_id
     if organisation_id is not None:
         if organisation_id not in ids:
             raise WhatworksError(
                 f"Organisation {organisation_id} is not a {agency} member of {partnership.name}."
             )
-        if not admin and organisation_id != user.organisation_id:
+        if not admin and organisation_id != own:
             raise PermissionDenied("Only the organisation's own users upload its records.")
         chosen = organisation_id
-    elif user.organisation_id in ids:
-        chosen = user.organisation_id
+    elif own is not None and own in ids:
+        chosen = own
     elif admin and len(ids) == 1:
         chosen = ids[0]
     elif admin:
@@ -557,7 +602,7 @@ def _table(columns: Sequence[str], rows: list[dict[str, str | None]]) -> pa.Tabl
 def import_dataset(
     session: Session,
     settings: Settings,
-    user: User | None,
+    user: User | audit.Actor | None,
     partnership: Partnership,
     agency: str,
     path: Path,
@@ -568,20 +613,32 @@ def import_dataset(
     organisation_id: int | None = None,
     on: date | None = None,
     max_bytes: int = MAX_BYTES,
+    need_codes: Mapping[str, Sequence[str]] = NEED_CODES,
 ) -> AgencyDataset:
     """Import an agency's CSV file into the partnership, all or nothing (module docstring).
 
-    Refused with AgreementNeeded (why each agreement does not do) unless an agreement is in
-    force on the day and covers the agency; with ImportProblem for any hard error."""
-    who = access.require_member(session, user, partnership)
+    `user` is a signed-in user (a member of the partnership, or an administrator), or an
+    `audit.Actor`: a command run on the server, which acts for the member organisation named
+    (or the only one of that agency), as an administrator would. Refused with
+    AgreementNeeded (why each agreement does not do) unless an agreement is in force on the
+    day and covers the agency; with ImportProblem for any hard error, a need code outside
+    `need_codes` for the agency included."""
+    if isinstance(user, audit.Actor):
+        actor = user
+        organisation = uploading_organisation(session, None, partnership, agency, organisation_id)
+    else:
+        who = access.require_member(session, user, partnership)
+        actor = audit.Actor.of(who)
+        organisation = uploading_organisation(session, who, partnership, agency, organisation_id)
     on = on or date.today()
-    organisation = uploading_organisation(session, who, partnership, agency, organisation_id)
     agreement = access.agreement_for(session, partnership, on, [agency])
     upload = read_upload(path, filename, max_bytes)
     covered = access.fields_of(agreement)
     problems = mapping_problems(upload, mapping, covered, agreement.title)
     if not problems:
         problems, _ = record_id_problems(upload, mapping["record_id"])
+        if "needs" in mapping:
+            problems += need_code_problems(upload, mapping["needs"], agency, need_codes)
     if problems:
         raise ImportProblem(upload.filename, problems)
     prepared = prepare(upload, mapping, on)
@@ -597,7 +654,7 @@ def import_dataset(
         row_count=len(upload.rows),
         mapping=json.dumps(dict(mapping), sort_keys=True),
         profile=json.dumps(prepared.profile),
-        uploaded_by=who.username,
+        uploaded_by=actor.username,
         retain_until=add_months(on, agreement.retention_months),
         status="stored",
     )
@@ -622,7 +679,7 @@ def import_dataset(
             written.append(target)
             write_parquet(_table(columns, rows), target)
         audit.record(
-            session, audit.Actor.of(who), "import agency dataset", f"dataset:{dataset.id}",
+            session, actor, "import agency dataset", f"dataset:{dataset.id}",
             PURPOSE, partnership_id=partnership.id, agreement_id=agreement.id,
             organisation=organisation.name, agency=agency, rows=dataset.row_count,
             file=upload.filename, sha256=upload.sha256,
@@ -664,6 +721,40 @@ def member_dataset(session: Session, user: User | None, dataset_id: int) -> Agen
     return dataset
 
 
+def may_view(session: Session, user: User | None, dataset: AgencyDataset) -> bool:
+    """Whether the user may see the dataset's profile: a user of the organisation that
+    uploaded it (any role), a member holding linked access (the partnership member role in a
+    member organisation), or an administrator."""
+    if user is None:
+        return False
+    if has_role(user, "admin"):
+        return True
+    partnership = session.get(Partnership, dataset.partnership_id)
+    assert partnership is not None
+    if not access.is_member(session, user, partnership):
+        return False
+    return user.organisation_id == dataset.organisation_id or user.role == "partnership_member"
+
+
+def view_dataset(session: Session, user: User | None, dataset_id: int) -> AgencyDataset:
+    """The dataset whose profile the user is about to see (`may_view`), the viewing in the
+    audit log; PermissionDenied for anybody else in the partnership or outside it."""
+    dataset = get_dataset(session, dataset_id)
+    partnership = session.get(Partnership, dataset.partnership_id)
+    assert partnership is not None
+    who = access.require_member(session, user, partnership)
+    if not may_view(session, who, dataset):
+        raise PermissionDenied(
+            f"A dataset's profile is for the organisation that uploaded it and for "
+            f"{partnership.name}'s partnership members; your role is {who.role}."
+        )
+    audit.record(
+        session, audit.Actor.of(who), "view agency dataset", f"dataset:{dataset.id}", PURPOSE,
+        partnership_id=dataset.partnership_id,
+    )  # fmt: skip
+    return dataset
+
+
 def datasets_of(session: Session, partnership: Partnership) -> list[AgencyDataset]:
     """The partnership's datasets, newest first."""
     return list(
@@ -681,6 +772,27 @@ def profile_of(dataset: AgencyDataset) -> dict[str, Any]:
 
 def mapping_of(dataset: AgencyDataset) -> dict[str, str]:
     return dict(json.loads(dataset.mapping))
+
+
+def controlled_codes(codes: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Each need code's count of records after disclosure control (`control_count`: 1 to 5
+    shown as "c", the rest rounded to the nearest 10): {code: {value, status, shown}}."""
+    shown: dict[str, dict[str, Any]] = {}
+    for code, count in codes.items():
+        controlled = control_count(count)
+        text = controlled.status if controlled.value is None else f"{controlled.value:,.0f}"
+        shown[code] = {"value": controlled.value, "status": controlled.status, "shown": text}
+    return shown
+
+
+def shown_profile(dataset: AgencyDataset) -> dict[str, Any]:
+    """The profile as pages and JSON show it: the need codes' counts after disclosure
+    control (`controlled_codes`)."""
+    profile = profile_of(dataset)
+    needs = profile.get("fields", {}).get("needs")
+    if needs and "codes" in needs:
+        needs["codes"] = controlled_codes(needs["codes"])
+    return profile
 
 
 def dataset_json(dataset: AgencyDataset, organisation: str = "") -> dict[str, Any]:
@@ -704,7 +816,7 @@ def dataset_json(dataset: AgencyDataset, organisation: str = "") -> dict[str, An
         "identifiers_deleted_at": (
             dataset.identifiers_deleted_at.isoformat() if dataset.identifiers_deleted_at else None
         ),
-        "profile": profile_of(dataset),
+        "profile": shown_profile(dataset),
     }
 
 

@@ -6,6 +6,8 @@ Every page and its JSON twin is for users with linked access (members of the par
 holding the partnership member role, and administrators) under an agreement in force:
 anybody else gets 403 with the reason, a visitor is sent to sign in (401 for the JSON).
 A run is done within the request that starts it (seconds for a few thousand records).
+The record-level view is only ever a POST (the form, or JSON with the purpose in its
+body), since each look writes an audit event.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from whatworks.core.audit import Actor, record
 from whatworks.core.errors import PermissionDenied, WhatworksError
@@ -25,7 +28,7 @@ from whatworks.core.models import User
 from whatworks.core.web import render
 from whatworks.evidence.forms import Db, Errors, Posted, SignedIn, long_date, render_form, stamp
 from whatworks.sharing import records, review, runs, system
-from whatworks.sharing.access import agreement_for, require_linked_access
+from whatworks.sharing.access import agreement_for, datasets_covered, require_linked_access
 from whatworks.sharing.models import AgencyDataset, LinkRun, Partnership
 from whatworks.sharing.partnerships import get_partnership
 
@@ -53,11 +56,13 @@ def _api_user(user: User | None) -> User:
 
 
 def _linked(session: Db, user: User, partnership: Partnership, run: LinkRun | None = None) -> None:
-    """403 unless the user has linked access and an agreement is in force (for the run's
-    agencies, when there is a run)."""
+    """403 unless the user has linked access and an agreement is in force (when there is a
+    run, each of its datasets' own agreement)."""
     require_linked_access(session, user, partnership)
-    agencies = runs.agencies_of_run(session, run) if run is not None else []
-    agreement_for(session, partnership, date.today(), agencies)
+    if run is None:
+        agreement_for(session, partnership, date.today())
+    else:
+        datasets_covered(session, partnership, runs.datasets_of(session, run), date.today())
 
 
 def _helpers() -> dict[str, Any]:
@@ -357,12 +362,17 @@ def decide(request: Request, session: Db, user: SignedIn, form: Posted, run_id: 
 
 
 def _reference(text: str | None) -> date | None:
+    """The `?reference=` date; whole_system accepts only the run's date or a month's end."""
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(400, f"reference {text!r} is not a date written YYYY-MM-DD.") from None
+        raise HTTPException(
+            400,
+            f"reference {text!r} is not a date written YYYY-MM-DD; use the run's date or the "
+            "last day of a month.",
+        ) from None
 
 
 @router.get(
@@ -460,13 +470,20 @@ def person_records(
     return render(request, "sharing/records.html", run=run, shown=shown, **_helpers())
 
 
-@router.get("/api/sharing/people/{run_id:int}/{person}")
+class PurposeIn(BaseModel):
+    """Why the linked records are needed (kept in the audit log)."""
+
+    purpose: str = Field(default="", examples=["Multi-agency strategy meeting for a child at risk"])
+
+
+@router.post("/api/sharing/people/{run_id:int}/{person}")
 def person_json(
-    request: Request, session: Db, user: SignedIn, run_id: int, person: str, purpose: str = ""
+    request: Request, session: Db, user: SignedIn, run_id: int, person: str, body: PurposeIn
 ) -> JSONResponse:
-    """The person's records, for the purpose in `?purpose=` (at least 10 characters; audited)."""
+    """The person's records, for the purpose in the JSON body (`{"purpose": ...}`, at least
+    10 characters; audited). A POST, as every look is written to the audit log."""
     who = _api_user(user)
     run = runs.get_run(session, run_id)
-    shown = records.person_records(session, _data_dir(request), who, run, person, purpose)
+    shown = records.person_records(session, _data_dir(request), who, run, person, body.purpose)
     session.commit()
     return JSONResponse(shown.as_dict())

@@ -13,16 +13,19 @@ an engine is chosen: DuckDB in process, or Spark (`engine="spark"`, WHATWORKS_EN
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -362,25 +365,64 @@ def _spark_frame(frame: pd.DataFrame) -> Any:
     return spark_session().createDataFrame(rows, schema=schema)
 
 
-def _duckdb_connection() -> Any:
+def _spill_folder(spill_dir: Path | None) -> Path:
+    """A new folder of its own for DuckDB to spill to: inside `spill_dir` when given (made,
+    0700), else in the system's temporary folder."""
+    if spill_dir is None:
+        return Path(tempfile.mkdtemp(prefix="whatworks-linkage-"))
+    spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(tempfile.mkdtemp(prefix="linkage-", dir=spill_dir))
+
+
+def _duckdb_connection(spill: Path) -> Any:
     """An in-memory DuckDB for Splink, held to WHATWORKS_LINKAGE_MEMORY (default 4GB) and
-    spilling to a temporary folder beyond it: DuckDB's own default (80 % of the machine)
-    leaves too little for the records in Python beside it at a million records a side."""
+    spilling to `spill` beyond it: DuckDB's own default (80 % of the machine) leaves too
+    little for the records in Python beside it at a million records a side."""
     import duckdb
 
-    spill = tempfile.mkdtemp(prefix="whatworks-linkage-")
     return duckdb.connect(
         config={
             "memory_limit": os.environ.get("WHATWORKS_LINKAGE_MEMORY", "4GB"),
-            "temp_directory": spill,
+            "temp_directory": str(spill),
         }
     )
 
 
-def build_linker(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> Any:
+_RESOURCES = "_whatworks_resources"
+
+
+def release(linker: Any) -> None:
+    """Close the DuckDB connection of a linker from `build_linker` and delete its spill
+    folder (and the `spill_dir` it was made in, once empty). Safe to call twice."""
+    connection, spill, parent = getattr(linker, _RESOURCES, (None, None, None))
+    setattr(linker, _RESOURCES, (None, None, None))
+    _release(connection, spill, parent)
+
+
+def _release(connection: Any, spill: Path | None, parent: Path | None) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already closed, or closing failed: the folder goes anyway
+            logging.getLogger(__name__).warning("Could not close the linkage DuckDB")
+    if spill is not None:
+        shutil.rmtree(spill, ignore_errors=True)
+    if parent is not None:
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only when no other link is spilling there
+
+
+def build_linker(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    engine: str = "duckdb",
+    *,
+    spill_dir: Path | None = None,
+) -> Any:
     """A Splink linker of two standardised datasets on the named engine: DuckDB in process,
-    or Spark (the session of `core.analytics`, local unless WHATWORKS_SPARK_MASTER names a
-    cluster)."""
+    spilling to a new folder inside `spill_dir` (or the system's temporary folder), or Spark
+    (the session of `core.analytics`, local unless WHATWORKS_SPARK_MASTER names a cluster).
+    Call `release(linker)` when done: it closes DuckDB and deletes the spill folder."""
     if engine not in ("duckdb", "spark"):
         raise ConfigurationError(
             f"Unknown engine {engine!r} for record linkage; use duckdb or spark."
@@ -390,17 +432,26 @@ def build_linker(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb"
     identifiers = [
         name for name in IDENTIFIERS if left[name].notna().any() and right[name].notna().any()
     ]
-    if engine == "spark":
-        db_api, tables = _spark_api(), [_spark_frame(left), _spark_frame(right)]
-    else:
-        db_api, tables = DuckDBAPI(connection=_duckdb_connection()), [left, right]
-    return Linker(
-        tables,
-        _settings(identifiers),
-        db_api=db_api,
-        set_up_basic_logging=False,
-        input_table_aliases=list(SOURCES),
-    )
+    connection, spill = None, None
+    try:
+        if engine == "spark":
+            db_api, tables = _spark_api(), [_spark_frame(left), _spark_frame(right)]
+        else:
+            spill = _spill_folder(spill_dir)
+            connection = _duckdb_connection(spill)
+            db_api, tables = DuckDBAPI(connection=connection), [left, right]
+        linker = Linker(
+            tables,
+            _settings(identifiers),
+            db_api=db_api,
+            set_up_basic_logging=False,
+            input_table_aliases=list(SOURCES),
+        )
+    except BaseException:
+        _release(connection, spill, spill_dir if spill is not None else None)
+        raise
+    setattr(linker, _RESOURCES, (connection, spill, spill_dir if spill is not None else None))
+    return linker
 
 
 def train(linker: Any, identifiers: Sequence[str], seed: int) -> None:
@@ -578,9 +629,11 @@ def link(
     engine: str = "duckdb",
     seed: int = 0,
     names: tuple[str, str] = ("left", "right"),
+    spill_dir: Path | None = None,
 ) -> Linkage:
     """Link two datasets' records: train, score, choose the threshold (unless given) and
-    cluster; the same records and seed give the same result."""
+    cluster; the same records and seed give the same result. DuckDB spills to a folder of
+    its own inside `spill_dir` (or the system's temporary folder), deleted when done."""
     if threshold is not None and not 0 < threshold < 1:
         raise WhatworksError(
             f"The threshold must be a probability between 0 and 1; got {threshold}"
@@ -590,13 +643,16 @@ def link(
         if frame.empty:
             raise WhatworksError(f"{name} has no records to link")
     logging.getLogger("splink").setLevel(logging.ERROR)
-    linker = build_linker(left, right, engine)
-    identifiers = [
-        name for name in IDENTIFIERS if left[name].notna().any() and right[name].notna().any()
-    ]
-    train(linker, identifiers, seed)
-    predictions = linker.inference.predict(threshold_match_probability=FLOOR)
-    pairs = _pairs(linker, predictions, _levels(identifiers))
+    linker = build_linker(left, right, engine, spill_dir=spill_dir)
+    try:
+        identifiers = [
+            name for name in IDENTIFIERS if left[name].notna().any() and right[name].notna().any()
+        ]
+        train(linker, identifiers, seed)
+        predictions = linker.inference.predict(threshold_match_probability=FLOOR)
+        pairs = _pairs(linker, predictions, _levels(identifiers))
+    finally:
+        release(linker)
     probabilities = [p.probability for p in pairs]
     chosen = (
         choose_threshold(probabilities)
@@ -623,5 +679,6 @@ __all__ = [
     "evaluate",
     "link",
     "person_pseudonym",
+    "release",
     "standardise",
 ]

@@ -1,12 +1,18 @@
 """Partnerships and their data-sharing agreements.
 
 A partnership is created by an administrator, or by a user of a council for the council's
-own area (the council joins it as its first member). Its members add the other
-organisations, each as one kind of agency. An agreement records why and on which lawful
-basis the members share data, which agencies' data and which standard fields, how long
-the shared identifiers are kept, and its start, review and end dates. Each member
-organisation signs it (a person of that organisation, or an administrator recording their
-signature); it can be activated only once every member has signed; it can be ended early.
+own area (the council joins it as its first member). Its *lead* is its first member
+organisation (the member added first, the lowest member id; for a council's partnership,
+that council). Only an administrator, or a user of the lead holding the partnership member
+role, adds the other organisations, each as one kind of agency. Adding a member sets every
+active agreement of the partnership back to draft (audited, with the reason): the new
+member must sign it and it must be activated again before anything is linked or shown.
+
+An agreement records why and on which lawful basis the members share data, which agencies'
+data and which standard fields, how long the shared identifiers are kept, and its start,
+review and end dates. Each member organisation signs it (a user of that organisation
+holding the partnership member role, or an administrator recording the signature); it can
+be activated only once every member has signed; it can be ended early.
 Whether it is *in force* on a day, and why not, is `access.problems`. Every change is in
 the audit log. Bad input is refused with every problem, each naming its field, and nothing
 is stored.
@@ -186,12 +192,14 @@ def agreement_json(session: Session, agreement: Agreement, on: date) -> dict[str
 def partnership_json(session: Session, partnership: Partnership, on: date) -> dict[str, object]:
     """The partnership, its members and its agreements as plain data."""
     organisations = {o.id: o for o in member_organisations(session, partnership)}
+    lead = lead_member(partnership)
     return {
         "id": partnership.id,
         "name": partnership.name,
         "la_code": partnership.la_code,
         "is_demo": partnership.is_demo,
         "created_by": partnership.created_by,
+        "lead_organisation_id": lead.organisation_id if lead else None,
         "members": [
             {
                 "organisation_id": m.organisation_id,
@@ -214,6 +222,27 @@ def partnership_json(session: Session, partnership: Partnership, on: date) -> di
 
 
 # --- partnerships and members ---------------------------------------------------------------
+
+
+def lead_member(partnership: Partnership) -> PartnershipMember | None:
+    """The partnership's lead: its first member (the lowest member id), None if it has none.
+    A council's partnership is led by that council, which joins it as it is created."""
+    return min(partnership.members, key=lambda m: m.id, default=None)
+
+
+def may_add_members(user: User | None, partnership: Partnership) -> bool:
+    """Whether the user may add members: an administrator, or a user of the lead
+    organisation holding the partnership member role."""
+    if user is None:
+        return False
+    if has_role(user, "admin"):
+        return True
+    lead = lead_member(partnership)
+    return (
+        lead is not None
+        and user.organisation_id == lead.organisation_id
+        and user.role == "partnership_member"
+    )
 
 
 def may_create(user: User | None) -> bool:
@@ -288,10 +317,18 @@ def _add(
 def add_member(
     session: Session, user: User | None, partnership: Partnership, organisation: str, agency: str
 ) -> PartnershipMember:
-    """Add an organisation (by name; created if new) as one kind of agency. Members of the
-    partnership and administrators may add members. An agreement in force stops being in
-    force until the new member signs it."""
+    """Add an organisation (by name; created if new) as one kind of agency. Only an
+    administrator, or a user of the lead organisation holding the partnership member role,
+    may add members. Every active agreement of the partnership goes back to draft, audited
+    with the reason, until the new member has signed it and it is activated again."""
     who = access.require_member(session, user, partnership)
+    if not may_add_members(who, partnership):
+        lead = lead_member(partnership)
+        named = organisation_of(session, lead.organisation_id).name if lead else "its lead"
+        raise PermissionDenied(
+            f"Only {named}'s partnership members, or an administrator, can add organisations "
+            f"to {partnership.name}."
+        )
     problems: Problems = []
     name = organisation.strip()
     if agency not in AGENCY_KINDS:
@@ -310,7 +347,18 @@ def add_member(
     org = existing or get_or_create_organisation(
         session, name, "council" if agency == "council" else "partner"
     )
-    return _add(session, who, partnership, org, agency)
+    member = _add(session, who, partnership, org, agency)
+    for agreement in partnership.agreements:
+        if agreement.status != "active":
+            continue
+        agreement.status = "draft"
+        session.flush()
+        audit.record(
+            session, audit.Actor.of(who), "agreement back to draft", f"agreement:{agreement.id}",
+            PURPOSE, reason=f"{org.name} joined the partnership as {agency} and has not signed "
+            "it; it must sign and the agreement be activated again", organisation_id=org.id,
+        )  # fmt: skip
+    return member
 
 
 # --- agreements ------------------------------------------------------------------------------
@@ -432,11 +480,13 @@ def record_agreement(
 
 
 def may_sign_for(user: User | None, organisation_id: int) -> bool:
-    """Whether the user may record a signature for the organisation: its own users, or an
-    administrator."""
+    """Whether the user may record a signature for the organisation: its own users holding
+    the partnership member role, or an administrator."""
     if user is None:
         return False
-    return has_role(user, "admin") or user.organisation_id == organisation_id
+    if has_role(user, "admin"):
+        return True
+    return user.organisation_id == organisation_id and user.role == "partnership_member"
 
 
 def sign(
@@ -450,8 +500,9 @@ def sign(
     today: date | None = None,
 ) -> Signatory:
     """Record that a person signed the agreement for a member organisation: only a user of
-    that organisation, or an administrator. A draft or active agreement may be signed (an
-    active one by a member that joined after it was activated); an ended one may not."""
+    that organisation holding the partnership member role, or an administrator. A draft or
+    active agreement may be signed; an ended one may not. (An active agreement goes back to
+    draft when a member joins, so a new member signs a draft.)"""
     who = access.require_member(session, user, agreement.partnership)
     today = today or date.today()
     problems: Problems = []
@@ -460,8 +511,8 @@ def sign(
         problems.append(("organisation", "Choose the member organisation signing"))
     elif not may_sign_for(who, organisation_id):
         raise PermissionDenied(
-            "Only a user of the organisation signing, or an administrator, can record its "
-            "signature."
+            "Only a partnership member of the organisation signing, or an administrator, can "
+            "record its signature."
         )
     elif any(s.organisation_id == organisation_id for s in agreement.signatories):
         problems.append(

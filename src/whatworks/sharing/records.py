@@ -1,11 +1,12 @@
 """The record-level view: one person's records in each agency's dataset, with the matching
 fields kept in the partnership's own area and the agency's own record id.
 
-Only for users with linked access (`access.require_linked_access`), only under an agreement
-in force for the run's agencies, only with a stated purpose (at least 10 characters), and
-every view writes one audit event naming who looked, the person, the datasets and the
-purpose. A dataset whose identifiers were deleted at the end of retention shows that
-instead of its fields. `matching_rows` is the one reader of the matching files for people
+Only for users with linked access (`access.require_linked_access`), only while each of the
+run's datasets' own agreement is in force (`access.datasets_covered`), only with a stated
+purpose (at least 10 characters), and every view writes one audit event naming who looked,
+the person, the datasets and the purpose. Each record shows only the fields its dataset's
+agreement shares. A dataset whose identifiers were deleted at the end of retention shows
+that instead of its fields. `matching_rows` is the one reader of the matching files for people
 to see; the review queue uses it too, with its own audit event.
 """
 
@@ -24,8 +25,8 @@ from whatworks.core.audit import Actor
 from whatworks.core.errors import NotFound, WhatworksError
 from whatworks.core.models import Organisation, User
 from whatworks.sharing import area, runs
-from whatworks.sharing.access import agreement_for, require_linked_access
-from whatworks.sharing.models import AgencyDataset, LinkRun
+from whatworks.sharing.access import datasets_covered, fields_of, require_linked_access
+from whatworks.sharing.models import AgencyDataset, Agreement, LinkRun
 
 DELETED = "identifiers deleted at the end of retention"
 #: The matching fields shown, with their labels, in order.
@@ -44,7 +45,8 @@ FIELD_LABELS = {
 
 @dataclass(frozen=True)
 class Record:
-    """One record of a person: its dataset, and its matching fields (None once deleted)."""
+    """One record of a person: its dataset, and the matching fields its agreement shares
+    (None once deleted); its need codes, or None when the agreement does not share them."""
 
     dataset_id: int
     agency: str
@@ -53,7 +55,7 @@ class Record:
     record: str  # pseudonym
     fields: dict[str, str] | None
     note: str = ""
-    needs: tuple[str, ...] = ()
+    needs: tuple[str, ...] | None = ()
 
 
 @dataclass
@@ -83,11 +85,21 @@ class PersonRecords:
         }
 
 
+def shared_fields(agreement: Agreement) -> tuple[str, ...]:
+    """The fields of FIELD_LABELS the agreement shares, in order."""
+    shared = set(fields_of(agreement))
+    return tuple(name for name in FIELD_LABELS if name in shared)
+
+
 def matching_rows(
-    data_dir: Path, dataset: AgencyDataset, records: set[str]
+    data_dir: Path,
+    dataset: AgencyDataset,
+    records: set[str],
+    shown: tuple[str, ...] = tuple(FIELD_LABELS),
 ) -> dict[str, dict[str, str]] | None:
-    """The matching fields of the named records of a dataset by pseudonym, or None when its
-    identifiers were deleted at the end of retention. Callers write the audit event."""
+    """The matching fields (those named in `shown`) of the named records of a dataset by
+    pseudonym, or None when its identifiers were deleted at the end of retention. Callers
+    write the audit event."""
     if dataset.status != "stored":
         return None
     path = area.matching_path(data_dir, dataset.partnership_id, dataset.id)
@@ -97,7 +109,7 @@ def matching_rows(
     found: dict[str, dict[str, str]] = {}
     for row in table.to_pylist() if table is not None else []:
         found[str(row["record"])] = {
-            name: "" if row.get(name) is None else str(row[name]) for name in FIELD_LABELS
+            name: "" if row.get(name) is None else str(row[name]) for name in shown
         }
     return found
 
@@ -118,15 +130,25 @@ def needs_of(
     }
 
 
-def require_view(session: Session, user: User | None, run: LinkRun, on: date | None = None) -> User:
-    """The user, if they may see the run's linked records today: linked access, and an
-    agreement in force for the run's agencies. PermissionDenied (403) otherwise."""
+def require_view_of(
+    session: Session, user: User | None, run: LinkRun, on: date | None = None
+) -> tuple[User, dict[int, Agreement]]:
+    """The user and each dataset's agreement (by dataset id), if they may see the run's
+    linked records on the day (today): linked access, and every dataset's own agreement in
+    force. PermissionDenied (403) otherwise."""
     partnership = runs.partnership_of(session, run)
     member = require_linked_access(session, user, partnership)
-    agreement_for(session, partnership, on or date.today(), runs.agencies_of_run(session, run))
+    covering = datasets_covered(
+        session, partnership, runs.datasets_of(session, run), on or date.today()
+    )
     if run.status != "done":
         raise WhatworksError(f"Linkage run {run.id} is {run.status}; it has no linked records.")
-    return member
+    return member, covering
+
+
+def require_view(session: Session, user: User | None, run: LinkRun, on: date | None = None) -> User:
+    """The user, if they may see the run's linked records (`require_view_of`)."""
+    return require_view_of(session, user, run, on)[0]
 
 
 def person_records(
@@ -140,7 +162,7 @@ def person_records(
     on: date | None = None,
 ) -> PersonRecords:
     """A person's records in every dataset of the run, for a stated purpose; audited."""
-    member = require_view(session, user, run, on)
+    member, covering = require_view_of(session, user, run, on)
     purpose = runs.check_purpose(purpose)
     members = [r for r in runs.clusters_of(data_dir, run) if r["person"] == person]
     if not members:
@@ -152,8 +174,10 @@ def person_records(
         if not wanted:
             continue
         organisation = session.get(Organisation, dataset.organisation_id)
-        fields = matching_rows(data_dir, dataset, wanted)
-        needs = needs_of(data_dir, dataset, wanted)
+        agreement = covering[dataset.id]
+        fields = matching_rows(data_dir, dataset, wanted, shared_fields(agreement))
+        sharing_needs = "needs" in fields_of(agreement)
+        needs = needs_of(data_dir, dataset, wanted) if sharing_needs else {}
         for record in sorted(wanted):
             held = None if fields is None else fields.get(record)
             shown.records.append(
@@ -165,7 +189,7 @@ def person_records(
                     record,
                     held,
                     DELETED if fields is None else ("" if held else "record not found"),
-                    needs.get(record, ()),
+                    needs.get(record, ()) if sharing_needs else None,
                 )
             )
     audit.record(
@@ -182,4 +206,13 @@ def person_records(
     return shown
 
 
-__all__ = ["DELETED", "FIELD_LABELS", "PersonRecords", "matching_rows", "person_records"]
+__all__ = [
+    "DELETED",
+    "FIELD_LABELS",
+    "PersonRecords",
+    "matching_rows",
+    "person_records",
+    "require_view",
+    "require_view_of",
+    "shared_fields",
+]

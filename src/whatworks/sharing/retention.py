@@ -5,7 +5,11 @@ A dataset's matching file (names, date of birth, postcode, address, UPN, NHS num
 deleted the day after its `retain_until` (the upload date plus the agreement's retention
 months), or, if its agreement has ended (ended early, or past its end date), the day after
 the end date plus the retention months, if that comes first. The dataset's status becomes
-"identifiers deleted", with the time; each deletion is in the audit log. Pending uploads
+"identifiers deleted", with the time; each deletion is in the audit log. The free-text
+notes of the partnership's clerical review decisions on a pair involving one of the
+dataset's records (by record pseudonym, from its pseudonymised records) are cleared too,
+since a reviewer may have written identifying details in them; the decisions themselves
+stay, and how many notes were cleared is in the audit log. Pending uploads
 waiting for their mapping for more than a day are deleted too. Running it again deletes
 nothing more and records nothing more.
 """
@@ -21,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from whatworks.core import audit
 from whatworks.core.db import utcnow
-from whatworks.sharing import area
-from whatworks.sharing.datasets import add_months, sweep_pending
-from whatworks.sharing.models import AgencyDataset, Agreement
+from whatworks.sharing import area, runs
+from whatworks.sharing.datasets import add_months, records_table, sweep_pending
+from whatworks.sharing.models import AgencyDataset, Agreement, ReviewDecision
 from whatworks.sharing.partnerships import PURPOSE
 
 
@@ -36,6 +40,7 @@ class Deletion:
     title: str
     due: date
     reason: str
+    notes_cleared: int = 0
 
 
 def deletion_due(dataset: AgencyDataset, agreement: Agreement, on: date) -> tuple[date, str]:
@@ -49,11 +54,38 @@ def deletion_due(dataset: AgencyDataset, agreement: Agreement, on: date) -> tupl
     return due, reason
 
 
+def clear_review_notes(
+    session: Session, data_dir: Path, dataset: AgencyDataset, actor: audit.Actor
+) -> int:
+    """Empty the note of every review decision of the dataset's partnership on a pair with
+    one of the dataset's records; returns (and audits) how many notes were cleared."""
+    analytics = runs.analytics_dir(data_dir)
+    held: set[str] = set()
+    if area.records_path(analytics, dataset.partnership_id, dataset.id).exists():
+        held = {p for p in records_table(analytics, dataset).column("record").to_pylist() if p}
+    cleared = 0
+    for decision in session.scalars(
+        select(ReviewDecision).where(
+            ReviewDecision.partnership_id == dataset.partnership_id, ReviewDecision.note != ""
+        )
+    ):
+        if decision.left_record in held or decision.right_record in held:
+            decision.note = ""
+            cleared += 1
+    session.flush()
+    audit.record(
+        session, actor, "clear review notes", f"dataset:{dataset.id}", PURPOSE,
+        partnership_id=dataset.partnership_id, notes_cleared=cleared,
+    )  # fmt: skip
+    return cleared
+
+
 def apply_retention(
     session: Session, data_dir: Path, on: date | None = None, actor: audit.Actor | None = None
 ) -> list[Deletion]:
     """Delete the matching file of every dataset whose retention has passed on the day, mark
-    it, and audit each deletion; the caller commits. Idempotent."""
+    it, clear the review notes on its records, and audit each; the caller commits.
+    Idempotent."""
     on = on or date.today()
     who = actor or audit.Actor("retention")
     done: list[Deletion] = []
@@ -75,6 +107,9 @@ def apply_retention(
             session, who, "delete identifiers", f"dataset:{dataset.id}", PURPOSE,
             partnership_id=dataset.partnership_id, retained_until=due, reason=reason,
         )  # fmt: skip
-        done.append(Deletion(dataset.id, dataset.partnership_id, dataset.title, due, reason))
+        cleared = clear_review_notes(session, data_dir, dataset, who)
+        done.append(
+            Deletion(dataset.id, dataset.partnership_id, dataset.title, due, reason, cleared)
+        )
     sweep_pending(data_dir)
     return done

@@ -4,14 +4,17 @@ in the decision, and the reviewer's decision, which re-clusters the run at once.
 The queue holds the pairs in the review band (match weight within 3 bits of the
 threshold's) and the guarded pairs above it (possibly siblings or twins), most uncertain
 first. Both records' matching fields are read through `records.matching_rows`, and each
-look at the queue is one audit event naming the pairs shown. A decision ("match" or "not a
-match") is kept by the ordered pair of record pseudonyms for the partnership, so later runs
-apply it too; it is audited, and the run's clusters, counts and indicators are rewritten.
+look at the queue is one audit event naming the pairs shown; only the fields each dataset's
+own agreement shares are shown. A decision ("match" or "not a match") is kept by the
+ordered pair of record pseudonyms for the partnership, so later runs apply it too; it is
+audited, and the run's counts and indicators are rewritten at once, its clusters file when
+the decision is committed (a decision rolled back leaves the clusters as they were).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -30,6 +33,7 @@ from whatworks.sharing import records, runs, system
 from whatworks.sharing.linkage import Threshold, choose_threshold
 from whatworks.sharing.models import AgencyDataset, LinkRun, ReviewDecision
 
+log = logging.getLogger("whatworks.sharing")
 #: Pairs shown on one page of the queue.
 PAGE = 25
 LEVEL_WORDS = {"missing": "missing on one side", "different": "different"}
@@ -113,9 +117,10 @@ def review_queue(
     on: date | None = None,
     limit: int = PAGE,
 ) -> Queue:
-    """The run's review queue for a user with linked access under an agreement in force;
-    the matching fields of the records shown are read and the view audited."""
-    member = records.require_view(session, user, run, on)
+    """The run's review queue for a user with linked access while each dataset's own
+    agreement is in force; the matching fields of the records shown (those the agreement
+    shares) are read and the view audited."""
+    member, covering = records.require_view_of(session, user, run, on)
     partnership = runs.partnership_of(session, run)
     centre = _centre_of(_threshold(run).probability)
     decisions = {
@@ -139,7 +144,10 @@ def review_queue(
     for p in shown:
         wanted.setdefault(p["left_dataset"], set()).add(p["left_record"])
         wanted.setdefault(p["right_dataset"], set()).add(p["right_record"])
-    fields = {d: records.matching_rows(data_dir, datasets[d], ids) for d, ids in wanted.items()}
+    fields = {
+        d: records.matching_rows(data_dir, datasets[d], ids, records.shared_fields(covering[d]))
+        for d, ids in wanted.items()
+    }
 
     def side(dataset_id: int, record: str) -> Side:
         dataset: AgencyDataset = datasets[dataset_id]
@@ -259,10 +267,13 @@ def decide(
         before=before,
         probability=probability,
     )
-    runs.recluster(session, data_dir, run)
+    pending = runs.recluster(session, data_dir, run)
     latest = runs.latest_run(session, runs.partnership_of(session, run))
     if latest is not None and latest.id == run.id:
-        system.publish(session, data_dir, run)
+        try:
+            system.publish(session, data_dir, run, clusters=pending)
+        except system.IndicatorConflict as refused:
+            log.warning("Linkage run %s: indicators not written: %s", run.id, refused)
     return row
 
 

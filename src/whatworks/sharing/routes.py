@@ -184,13 +184,23 @@ def new_partnership(request: Request, session: Db, user: SignedIn, form: Posted)
 # --- a partnership -----------------------------------------------------------------------------
 
 
-def _partnership_context(session: Db, partnership: Partnership, on: date) -> dict[str, Any]:
+def _partnership_context(
+    session: Db, who: User, partnership: Partnership, on: date
+) -> dict[str, Any]:
     organisations = {o.id: o.name for o in partnerships.member_organisations(session, partnership)}
+    lead = partnerships.lead_member(partnership)
     return {
         "partnership": partnership,
         "organisations": organisations,
+        "lead": organisations[lead.organisation_id] if lead else None,
+        "may_add": partnerships.may_add_members(who, partnership),
         "agreements": [(a, partnerships.state(session, a, on)) for a in partnership.agreements],
         "found_datasets": datasets.datasets_of(session, partnership),
+        "viewable": {
+            d.id
+            for d in datasets.datasets_of(session, partnership)
+            if datasets.may_view(session, who, d)
+        },
         "today": on,
     }
 
@@ -198,6 +208,7 @@ def _partnership_context(session: Db, partnership: Partnership, on: date) -> dic
 def _partnership_page(
     request: Request,
     session: Db,
+    who: User,
     partnership: Partnership,
     values: Mapping[str, Any] | None = None,
     errors: Errors | None = None,
@@ -209,7 +220,7 @@ def _partnership_page(
         values or {"organisation": "", "agency": ""},
         errors or [],
         status,
-        **_partnership_context(session, partnership, date.today()),
+        **_partnership_context(session, who, partnership, date.today()),
         **_helpers(),
     )
 
@@ -227,7 +238,7 @@ def partnership_page(
     if isinstance(who, Response):
         return who
     partnership = partnerships.member_partnership(session, who, partnership_id)
-    return _partnership_page(request, session, partnership)
+    return _partnership_page(request, session, who, partnership)
 
 
 @router.get("/api/sharing/partnerships/{partnership_id:int}")
@@ -235,6 +246,7 @@ def partnership_json(session: Db, user: SignedIn, partnership_id: int) -> JSONRe
     """A partnership's members, agreements with their state today, and datasets."""
     partnership = partnerships.member_partnership(session, _api_user(user), partnership_id)
     shown = partnerships.partnership_json(session, partnership, date.today())
+    shown["may_add_members"] = partnerships.may_add_members(user, partnership)
     names = {o.id: o.name for o in partnerships.member_organisations(session, partnership)}
     shown["datasets"] = [
         {
@@ -251,17 +263,17 @@ def partnership_json(session: Db, user: SignedIn, partnership_id: int) -> JSONRe
 def add_member(
     request: Request, session: Db, user: SignedIn, form: Posted, partnership_id: int
 ) -> Response:
-    """Add a member organisation, or show the partnership again with the problems."""
-    partnership = partnerships.member_partnership(session, _poster(user), partnership_id)
+    """Add a member organisation (the lead's partnership members and administrators only),
+    or show the partnership again with the problems."""
+    who = _poster(user)
+    partnership = partnerships.member_partnership(session, who, partnership_id)
     values = form_text(form, ("organisation", "agency"))
     try:
-        partnerships.add_member(
-            session, user, partnership, values["organisation"], values["agency"]
-        )
+        partnerships.add_member(session, who, partnership, values["organisation"], values["agency"])
         session.commit()
     except SharingRefused as refused:
         session.rollback()
-        return _partnership_page(request, session, partnership, values, refused.problems, 400)
+        return _partnership_page(request, session, who, partnership, values, refused.problems, 400)
     return RedirectResponse(f"/sharing/partnerships/{partnership.id}#members", status_code=303)
 
 
@@ -621,6 +633,9 @@ async def upload(
         problems = error.problems if isinstance(error, ImportProblem) else [str(error)]
         errors = [("file", p) for p in problems]
         return _upload_form(request, session, who, partnership, values, errors, 400)
+    except BaseException:
+        datasets.discard_pending(data_dir, partnership.id, token)
+        raise
     return RedirectResponse(
         f"/sharing/partnerships/{partnership.id}/datasets/new/{token}", status_code=303
     )
@@ -717,7 +732,8 @@ def mapping_json(
 def import_upload(
     request: Request, session: Db, user: SignedIn, form: Posted, partnership_id: int, token: str
 ) -> Response:
-    """Import the file with the chosen mapping (all or nothing), or show every problem."""
+    """Import the file with the chosen mapping (all or nothing), or show every problem (the
+    upload is kept to map again). On any other failure the upload is deleted."""
     who = _poster(user)
     partnership = partnerships.member_partnership(session, who, partnership_id)
     path, meta = _pending(request, who, partnership, token)
@@ -734,6 +750,9 @@ def import_upload(
         problems = error.problems if isinstance(error, ImportProblem) else [str(error)]
         errors: Errors = [("map-record_id", p) for p in problems]
         return _mapping_form(request, session, partnership, token, path, meta, chosen, errors, 400)
+    except BaseException:
+        datasets.discard_pending(_settings(request).data_dir, partnership.id, token)
+        raise
     datasets.discard_pending(_settings(request).data_dir, partnership.id, token)
     return RedirectResponse(f"/sharing/datasets/{dataset.id}", status_code=303)
 
@@ -760,11 +779,13 @@ def discard_upload(
     "/sharing/datasets/{dataset_id:int}", response_class=HTMLResponse, include_in_schema=False
 )
 def dataset_page(request: Request, session: Db, user: SignedIn, dataset_id: int) -> Response:
-    """A dataset's data-quality profile, field by field."""
+    """A dataset's data-quality profile, field by field: for the organisation that uploaded
+    it, the partnership's members with linked access and administrators (audited)."""
     who = _page_user(user, f"/sharing/datasets/{dataset_id}")
     if isinstance(who, Response):
         return who
-    dataset = datasets.member_dataset(session, who, dataset_id)
+    dataset = datasets.view_dataset(session, who, dataset_id)
+    session.commit()
     partnership = partnerships.get_partnership(session, dataset.partnership_id)
     return render(
         request,
@@ -773,7 +794,7 @@ def dataset_page(request: Request, session: Db, user: SignedIn, dataset_id: int)
         partnership=partnership,
         agreement=partnerships.get_agreement(session, dataset.agreement_id),
         organisation=organisation_name(session, dataset.organisation_id),
-        profile=datasets.profile_of(dataset),
+        profile=datasets.shown_profile(dataset),
         mapping=datasets.mapping_of(dataset),
         **_helpers(),
     )
@@ -781,8 +802,10 @@ def dataset_page(request: Request, session: Db, user: SignedIn, dataset_id: int)
 
 @router.get("/api/sharing/datasets/{dataset_id:int}")
 def dataset_json(session: Db, user: SignedIn, dataset_id: int) -> JSONResponse:
-    """A dataset's upload details, mapping and data-quality profile (no record's values)."""
-    dataset = datasets.member_dataset(session, _api_user(user), dataset_id)
+    """A dataset's upload details, mapping and data-quality profile (no record's values; need
+    codes' counts after disclosure control), for those who may see its page (audited)."""
+    dataset = datasets.view_dataset(session, _api_user(user), dataset_id)
+    session.commit()
     return JSONResponse(
         datasets.dataset_json(dataset, organisation_name(session, dataset.organisation_id))
     )

@@ -10,7 +10,12 @@ chooses one threshold over all the scored pairs together, applies the partnershi
 clerical review decisions (a "match" links a pair, "not a match" unlinks it) and clusters
 the links into people. Pairs and clusters are written as Parquet in the partnership's own
 area (`area.run_dir`), naming records only by pseudonym; the run's row holds the counts.
-Nothing runs without an agreement in force for the datasets' agencies (docs/sharing.md).
+Nothing runs unless each dataset's own agreement is in force (`access.datasets_covered`;
+docs/sharing.md).
+
+Files follow the database: a run's files written in a transaction that is rolled back are
+removed, and a re-clustering after a review decision is written to a temporary file of its
+own that replaces the clusters only once the decision is committed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,8 +35,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from whatworks.core import audit
 from whatworks.core.audit import Actor
@@ -38,7 +45,7 @@ from whatworks.core.errors import ConfigurationError, NotFound, WhatworksError
 from whatworks.core.models import User
 from whatworks.returns.pseudonymise import load_or_create_key
 from whatworks.sharing import area, linkage
-from whatworks.sharing.access import agreement_for, require_linked_access
+from whatworks.sharing.access import datasets_covered, require_linked_access
 from whatworks.sharing.models import (
     AgencyDataset,
     Agreement,
@@ -54,6 +61,10 @@ ENGINES = ("duckdb", "spark")
 SEED = 0
 #: The shortest purpose accepted (in characters, after trimming).
 MIN_PURPOSE = 10
+#: What a failed run says (the exception text can quote record values; it goes to the log).
+FAILED = "the linkage failed; the log on the server has the details"
+#: Set to "allow" to let linkage use a Spark master that is not local (names leave the machine).
+REMOTE_SPARK = "WHATWORKS_SHARING_REMOTE_SPARK"
 PAIRS_FILE = "pairs.parquet"
 CLUSTERS_FILE = "clusters.parquet"
 PAIR_SCHEMA = pa.schema(
@@ -93,6 +104,22 @@ def check_purpose(purpose: str | None) -> str:
             "it is kept in the audit log."
         )
     return text
+
+
+def check_spark_master() -> None:
+    """Refuse a Spark master that is not local (names and dates of birth would be sent to
+    it) unless WHATWORKS_SHARING_REMOTE_SPARK=allow."""
+    master = os.environ.get("WHATWORKS_SPARK_MASTER", "local[2]").strip()
+    if master == "local" or master.startswith("local["):
+        return
+    if os.environ.get(REMOTE_SPARK, "").strip().lower() == "allow":
+        return
+    raise ConfigurationError(
+        f"WHATWORKS_SPARK_MASTER is {master!r}, not local: linkage on it would send children's "
+        "names, dates of birth and addresses off this machine. Use the duckdb engine or a "
+        f"local[N] master, or set {REMOTE_SPARK}=allow if the data-sharing agreement covers "
+        "that cluster."
+    )
 
 
 def default_engine() -> str:
@@ -202,17 +229,89 @@ def choose_datasets(
 # --- files --------------------------------------------------------------------------------
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside `path`, unique to this write."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+
+
+def _write_new(table: pa.Table, path: Path) -> None:
+    """Write the table to `path`, a new file (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pq.write_table(table, handle)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 def _write_atomically(table: pa.Table, path: Path) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    pq.write_table(table, temporary)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    """Write the table to a temporary file of its own (0600), then rename it into place."""
+    temporary = _temporary(path)
+    try:
+        _write_new(table, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _remove_outputs(folder: Path) -> None:
     for name in (PAIRS_FILE, CLUSTERS_FILE):
-        for path in (folder / name, folder / f"{name}.tmp"):
-            path.unlink(missing_ok=True)
+        (folder / name).unlink(missing_ok=True)
+        for stray in folder.glob(f".{name}.*.tmp"):
+            stray.unlink(missing_ok=True)
+
+
+# Files that follow the session's transaction: kept on commit, removed on rollback; pending
+# replacements renamed into place on commit.
+_FILES = "whatworks.sharing.run_files"
+
+
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    held = session.info.get(_FILES) or {"written": [], "pending": []}
+    for temporary, final in held["pending"]:
+        try:
+            os.replace(temporary, final)
+        except OSError:
+            log.exception("Could not put the new clusters in place at %s", final)
+    session.info[_FILES] = {"written": [], "pending": []}
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    held = session.info.get(_FILES) or {"written": [], "pending": []}
+    for path in held["written"]:
+        path.unlink(missing_ok=True)
+    for temporary, _final in held["pending"]:
+        temporary.unlink(missing_ok=True)
+    session.info[_FILES] = {"written": [], "pending": []}
+
+
+def _follow(session: Session) -> dict[str, list[Any]]:
+    if _FILES not in session.info:
+        session.info[_FILES] = {"written": [], "pending": []}
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_transaction_end", _ended)
+    held: dict[str, list[Any]] = session.info[_FILES]
+    return held
+
+
+def remove_unless_committed(session: Session, paths: Iterable[Path]) -> None:
+    """Remove the files if the session's transaction ends without a commit."""
+    _follow(session)["written"].extend(paths)
+
+
+def replace_after_commit(session: Session, table: pa.Table, path: Path) -> Path:
+    """Write the table to a temporary file of its own beside `path` and rename it over
+    `path` when the session commits (removed instead if it does not). Returns the
+    temporary file, which holds the new contents until then."""
+    temporary = _temporary(path)
+    _write_new(table, temporary)
+    _follow(session)["pending"].append((temporary, path))
+    return temporary
 
 
 def pairs(data_dir: Path, run: LinkRun) -> list[dict[str, Any]]:
@@ -319,15 +418,17 @@ def _cluster_rows(nodes: Sequence[Node], links: set[tuple[Node, Node]], key: byt
     )
 
 
-def recluster(session: Session, data_dir: Path, run: LinkRun) -> None:
-    """Cluster the run's records again with the partnership's decisions as they are now,
-    rewriting its clusters file and counts (after a clerical review decision)."""
+def recluster(session: Session, data_dir: Path, run: LinkRun) -> Path:
+    """Cluster the run's records again with the partnership's decisions as they are now
+    (after a clerical review decision): the run's counts are updated and the new clusters
+    written to a temporary file that replaces the clusters file when the session commits
+    (and is removed if it rolls back). Returns that temporary file."""
     scored = pairs(data_dir, run)
     nodes = [_node(r["dataset_id"], r["record"]) for r in clusters_of(data_dir, run)]
     decisions = decisions_for(session, run.partnership_id)
     links = final_links(scored, nodes, decisions)
     table = _cluster_rows(nodes, links, load_or_create_key(data_dir))
-    _write_atomically(table, clusters_path(data_dir, run))
+    pending = replace_after_commit(session, table, clusters_path(data_dir, run))
     run.link_count = len(links)
     run.cluster_count = len(set(table.column("person").to_pylist()))
     run.review_count = sum(
@@ -336,6 +437,7 @@ def recluster(session: Session, data_dir: Path, run: LinkRun) -> None:
         if p["in_review"] and ordered(p["left_record"], p["right_record"]) not in decisions
     )
     session.flush()
+    return pending
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -355,6 +457,7 @@ def _link_all(
     threshold: float | None,
     engine: str,
     progress: Progress,
+    spill_dir: Path | None = None,
 ) -> tuple[list[_Scored], linkage.Threshold, list[dict[str, Any]]]:
     combos = list(combinations(datasets, 2))
     scored: list[_Scored] = []
@@ -369,6 +472,7 @@ def _link_all(
             engine=engine,
             seed=SEED,
             names=(f"d{a.id}", f"d{b.id}"),
+            spill_dir=spill_dir,
         )
         groups.append((a, b, result.pairs))
         scored += [_Scored(a.id, b.id, p) for p in result.pairs]
@@ -423,11 +527,13 @@ def run_linkage(
     """Link the partnership's datasets (every linkable one if `dataset_ids` is empty).
 
     A user must hold linked access (`access.require_linked_access`); an Actor is a command
-    run on the server. Refused, with nothing written, without an agreement in force on `on`
-    (today) for the datasets' agencies, with a purpose under MIN_PURPOSE characters or
-    datasets that cannot be linked. Otherwise the run's row is written: status "done" with
-    its files and counts, or "failed" with the error and no files. Either way the run is in
-    the audit log with its purpose. The caller commits."""
+    run on the server. Refused, with nothing written, unless each dataset's own agreement is
+    in force on `on` (today), with a purpose under MIN_PURPOSE characters, datasets that
+    cannot be linked, or Spark on a master that is not local (`check_spark_master`).
+    Otherwise the run's row is written: status "done" with its files and counts, or
+    "failed" with the error's type and a fixed message (the details go to the server's log)
+    and no files. Either way the run is in the audit log with its purpose. The caller
+    commits; the files are removed if the transaction is rolled back instead."""
     if isinstance(actor, User):
         require_linked_access(session, actor, partnership)
     purpose = check_purpose(purpose)
@@ -440,9 +546,12 @@ def run_linkage(
         raise WhatworksError(
             f"The threshold must be a probability between 0 and 1; got {threshold}"
         )
+    if chosen_engine == "spark":
+        check_spark_master()
     datasets = choose_datasets(session, partnership, dataset_ids)
     on = on or date.today()
-    agreement: Agreement = agreement_for(session, partnership, on, {d.agency for d in datasets})
+    covering = datasets_covered(session, partnership, datasets, on)
+    agreement: Agreement = max(covering.values(), key=lambda a: a.id)
     who = _who(actor)
     run = LinkRun(
         partnership_id=partnership.id,
@@ -463,12 +572,16 @@ def run_linkage(
         report("Reading the datasets", 0, len(datasets))
         rows = {d.id: matching_records(data_dir, d) for d in datasets}
         key = load_or_create_key(data_dir)
-        scored, chosen, table = _link_all(datasets, rows, key, threshold, chosen_engine, report)
+        spill = area.partnership_area(data_dir, partnership.id) / "spill"
+        scored, chosen, table = _link_all(
+            datasets, rows, key, threshold, chosen_engine, report, spill
+        )
         report("Clustering", 1, 1)
         nodes = [_node(d.id, r["record_id"]) for d in datasets for r in rows[d.id]]
         decisions = decisions_for(session, partnership.id)
         links = final_links(table, nodes, decisions)
         clustered = _cluster_rows(nodes, links, key)
+        remove_unless_committed(session, [folder / PAIRS_FILE, folder / CLUSTERS_FILE])
         _write_atomically(pa.Table.from_pylist(table, schema=PAIR_SCHEMA), folder / PAIRS_FILE)
         _write_atomically(clustered, folder / CLUSTERS_FILE)
         run.threshold = chosen.probability
@@ -485,10 +598,16 @@ def run_linkage(
         run.cluster_count = len(set(clustered.column("person").to_pylist()))
         run.status = "done"
     except Exception as error:
-        log.exception("Linkage run %s failed", run.id)
+        # The message can quote record values: the log has the type and where it happened.
+        log.error(
+            "Linkage run %s failed with %s:\n%s",
+            run.id,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
         _remove_outputs(folder)
         run.status = "failed"
-        run.error = str(error) or type(error).__name__
+        run.error = f"{type(error).__name__}: {FAILED}"
     run.seconds = round(time.perf_counter() - started, 3)
     run.finished_at = utcnow()
     session.flush()
@@ -500,6 +619,7 @@ def run_linkage(
         purpose,
         partnership=partnership.id,
         agreement=agreement.id,
+        agreements={str(d): a.id for d, a in covering.items()},
         datasets=[d.id for d in datasets],
         engine=chosen_engine,
         status=run.status,
@@ -522,9 +642,11 @@ def run_date(run: LinkRun) -> date:
 
 __all__ = [
     "DECISIONS",
+    "FAILED",
     "MIN_PURPOSE",
     "PurposeNeeded",
     "check_purpose",
+    "check_spark_master",
     "clusters_of",
     "final_links",
     "latest_run",

@@ -7,12 +7,16 @@ that hold a record of them, an age band at a reference date (from the year and m
 birth, taken as the 1st of the month), a postcode district and the need codes of all their
 records. Every count shown goes through `core.disclosure` (1 to 5 suppressed as "c",
 others rounded to the nearest 10; percentages from unrounded counts, withheld under a base
-of 11). Three partnership indicators are written to `outcomes` as the council's computed
-values with source "linked agency records" (INDICATORS; docs/sharing.md).
+of 11, and withheld as "c" when the numerator or the rest of the base is 1 to 5). No exact
+count leaves this module: the view, its JSON and the indicators carry only controlled
+figures. Three partnership indicators are written to `outcomes` as the council's computed
+values with source "linked agency records" (INDICATORS; docs/sharing.md), never for a demo
+partnership, and never over another partnership's value.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,13 +32,18 @@ from sqlalchemy.orm import Session
 
 from whatworks.core import audit
 from whatworks.core.audit import Actor
-from whatworks.core.disclosure import Controlled, control_count, control_percentage
+from whatworks.core.disclosure import (
+    SUPPRESS_UP_TO,
+    Controlled,
+    control_count,
+    control_percentage,
+)
 from whatworks.core.errors import NotFound, WhatworksError
 from whatworks.core.models import User
 from whatworks.outcomes.models import ComputedValue
 from whatworks.outcomes.published import SYMBOLS
 from whatworks.sharing import area, runs
-from whatworks.sharing.access import agreement_for, require_linked_access
+from whatworks.sharing.access import agreement_for, datasets_covered, require_linked_access
 from whatworks.sharing.models import AgencyDataset, LinkRun, Partnership
 
 SOURCE = "linked agency records"
@@ -72,8 +81,17 @@ LEGEND = {symbol: SYMBOLS[symbol] for symbol in ("c", "low", "z", "x", "k")}
 RULE = (
     "Counts from 1 to 5 are shown as c (suppressed); other counts are rounded to the "
     "nearest 10, so rows may not add up to their totals. Percentages are worked out from "
-    "the unrounded counts and need at least 11 children in the base (low)."
+    "the unrounded counts and need at least 11 children in the base (low); a percentage is "
+    "also withheld (c) when 1 to 5 children of the base are not in it."
 )
+
+
+class IndicatorConflict(WhatworksError):
+    """Another partnership already wrote the council's value of an indicator for the period."""
+
+
+class ReferenceRefused(WhatworksError):
+    """The reference date of the view is neither the run's date nor a month's last day."""
 
 
 @dataclass(frozen=True)
@@ -143,12 +161,13 @@ class Table:
 
 @dataclass(frozen=True)
 class Indicator:
+    """A partnership indicator after disclosure control: the value or a symbol, never the
+    counts it was worked out from."""
+
     id: str
     title: str
     value: float | None
     status: str
-    numerator: int | None
-    denominator: int | None
 
     @property
     def text(self) -> str:
@@ -226,14 +245,20 @@ def agency_key(agency: str) -> tuple[int, str]:
 
 
 def people(
-    data_dir: Path, run: LinkRun, datasets: Sequence[AgencyDataset], reference: date
+    data_dir: Path,
+    run: LinkRun,
+    datasets: Sequence[AgencyDataset],
+    reference: date,
+    clusters: Path | None = None,
 ) -> list[PersonFacts]:
     """Every person of the run with what the view counts, read with DuckDB from the
-    pseudonymised records and the run's clusters."""
-    clusters = runs.clusters_path(data_dir, run)
+    pseudonymised records and the run's clusters (or `clusters`, a re-clustering not yet
+    committed)."""
+    clusters = clusters or runs.clusters_path(data_dir, run)
     if not clusters.exists():
         raise NotFound(f"Linkage run {run.id} has no clusters ({run.status}).")
-    parts = []
+    parts: list[str] = []
+    parameters: list[Any] = []
     for dataset in datasets:
         path = area.records_path(runs.analytics_dir(data_dir), run.partnership_id, dataset.id)
         if not path.exists():
@@ -242,9 +267,11 @@ def people(
                 f"{path}; upload it again."
             )
         parts.append(
-            f"SELECT {int(dataset.id)} AS dataset_id, '{dataset.agency}' AS agency, record, "
-            f"birth_month, district, needs FROM read_parquet('{path}')"
+            "SELECT CAST(? AS BIGINT) AS dataset_id, CAST(? AS VARCHAR) AS agency, record, "
+            "birth_month, district, needs FROM read_parquet(?)"
         )
+        parameters += [int(dataset.id), dataset.agency, str(path)]
+    parameters.append(str(clusters))
     query = f"""
         WITH records AS ({" UNION ALL ".join(parts)})
         SELECT c.person,
@@ -252,13 +279,13 @@ def people(
                list(r.birth_month ORDER BY r.birth_month) AS births,
                list(r.district ORDER BY r.district) AS districts,
                list(r.needs ORDER BY r.needs) AS needs
-        FROM read_parquet('{clusters}') AS c
+        FROM read_parquet(?) AS c
         JOIN records AS r ON r.dataset_id = c.dataset_id AND r.record = c.record
         GROUP BY c.person
         ORDER BY c.person
     """
     with duckdb.connect() as connection:
-        rows = connection.execute(query).fetchall()
+        rows = connection.execute(query, parameters).fetchall()
     found = []
     for person, agencies, births, districts, needs in rows:
         codes = sorted(
@@ -312,10 +339,16 @@ def tally(found: Sequence[PersonFacts], agencies: Iterable[str]) -> Tally:
     return result
 
 
-def compute(session: Session, data_dir: Path, run: LinkRun, reference: date | None = None) -> Tally:
+def compute(
+    session: Session,
+    data_dir: Path,
+    run: LinkRun,
+    reference: date | None = None,
+    clusters: Path | None = None,
+) -> Tally:
     """The unrounded counts of a run (no access check: for the view and the indicators)."""
     datasets = runs.datasets_of(session, run)
-    found = people(data_dir, run, datasets, reference or runs.run_date(run))
+    found = people(data_dir, run, datasets, reference or runs.run_date(run), clusters)
     return tally(found, (d.agency for d in datasets))
 
 
@@ -342,40 +375,37 @@ def _breakdown(
     return Table(ident, caption, header, COLUMNS, shown)
 
 
+def percentage(numerator: int | None, denominator: int | None) -> Controlled:
+    """`control_percentage`, and also "c" when the rest of the base (denominator minus
+    numerator) is 1 to 5: 20 of 23 beside a suppressed "3 known to one agency" would give
+    the 3 away."""
+    found = control_percentage(numerator, denominator)
+    if (
+        found.status == "value"
+        and numerator is not None
+        and denominator is not None
+        and 0 < denominator - numerator <= SUPPRESS_UP_TO
+    ):
+        return Controlled(None, "c")
+    return found
+
+
 def indicators(found: Tally) -> list[Indicator]:
-    """The partnership indicators, controlled, with the counts behind those shown."""
+    """The partnership indicators, controlled (no counts behind them)."""
     three = found.known_to.get("3", 0) + found.known_to.get("4 or more", 0)
     two = found.known_to.get("2", 0) + three
     council = found.by_agency.get("council")
     both = found.overlaps.get(("council", "police"))
     has_police = "police" in found.agencies
     values = {
-        "sharing_known_to_3_or_more_agencies": (control_count(three), three, None),
-        "sharing_known_to_2_or_more_percent": (
-            control_percentage(two, found.people),
-            two,
-            found.people,
-        ),
-        "sharing_council_also_police_percent": (
-            control_percentage(both if has_police else None, council),
-            both,
-            council,
-        ),
+        "sharing_known_to_3_or_more_agencies": control_count(three),
+        "sharing_known_to_2_or_more_percent": percentage(two, found.people),
+        "sharing_council_also_police_percent": percentage(both if has_police else None, council),
     }
-    result = []
-    for ident, (controlled, numerator, denominator) in values.items():
-        shown = controlled.status == "value"
-        result.append(
-            Indicator(
-                ident,
-                INDICATORS[ident],
-                controlled.value,
-                controlled.status,
-                numerator if shown and denominator is not None else None,
-                denominator if shown else None,
-            )
-        )
-    return result
+    return [
+        Indicator(ident, INDICATORS[ident], controlled.value, controlled.status)
+        for ident, controlled in values.items()
+    ]
 
 
 def controlled_view(
@@ -455,7 +485,8 @@ def whole_system(
     reference: date | None = None,
 ) -> SystemView:
     """The partnership's whole-system view from its latest run, for users with linked access
-    under an agreement in force for the run's agencies; every view is audited."""
+    while each of the run's datasets' own agreements is in force; every view is audited.
+    The reference date (for ages) is the run's date, or the last day of a month."""
     member = require_linked_access(session, user, partnership)
     run = runs.latest_run(session, partnership)
     if run is None:
@@ -463,8 +494,8 @@ def whole_system(
         raise NotFound(
             f"{partnership.name} has no finished linkage run yet; start one from its runs page."
         )
-    agreement_for(session, partnership, on or date.today(), runs.agencies_of_run(session, run))
-    when = reference or runs.run_date(run)
+    datasets_covered(session, partnership, runs.datasets_of(session, run), on or date.today())
+    when = check_reference(reference, runs.run_date(run))
     found = compute(session, data_dir, run, when)
     view = controlled_view(partnership, run, found, when)
     audit.record(
@@ -479,15 +510,77 @@ def whole_system(
     return view
 
 
-def publish(session: Session, data_dir: Path, run: LinkRun) -> int:
+def check_reference(reference: date | None, run_day: date) -> date:
+    """The reference date asked for, if it is the run's date or the last day of a month;
+    the run's date when none is asked for. ReferenceRefused (400) otherwise."""
+    if reference is None or reference == run_day:
+        return run_day
+    if reference.day == calendar.monthrange(reference.year, reference.month)[1]:
+        return reference
+    last = calendar.monthrange(reference.year, reference.month)[1]
+    raise ReferenceRefused(
+        f"reference {reference.isoformat()} is neither the run's date ({run_day.isoformat()}) "
+        f"nor the last day of a month; use the run's date or a month's end, for example "
+        f"{reference.replace(day=last).isoformat()}."
+    )
+
+
+def publish(session: Session, data_dir: Path, run: LinkRun, clusters: Path | None = None) -> int:
     """Write the partnership indicators of a finished run to `outcomes` as the council's
-    computed values for the run's date (ISO), source "linked agency records"; counts behind
-    a withheld value are not stored. Returns how many were written (0 without an LA code)."""
+    computed values for the run's date (ISO), source "linked agency records" (from
+    `clusters` when given, a re-clustering not yet committed). Returns how many were
+    written: 0 without an LA code or for a demo partnership. IndicatorConflict if another
+    partnership already wrote a value for the council, indicator and period."""
     partnership = runs.partnership_of(session, run)
-    if not partnership.la_code or run.status != "done":
+    if not partnership.la_code or partnership.is_demo or run.status != "done":
+        return 0
+    found = compute(session, data_dir, run, clusters=clusters)
+    return store_indicators(session, partnership, run, found)
+
+
+def _writer(row: ComputedValue) -> int | None:
+    """The partnership that wrote a stored value, from its provenance (None if not said)."""
+    try:
+        origin = json.loads(row.provenance or "{}")
+    except ValueError:
+        return None
+    found = origin.get("partnership_id") if isinstance(origin, dict) else None
+    return found if isinstance(found, int) else None
+
+
+def store_indicators(session: Session, partnership: Partnership, run: LinkRun, found: Tally) -> int:
+    """Store the controlled indicators of the counts as the council's computed values for
+    the run's date: the value or its symbol only (numerator and denominator left empty, so
+    no exact count is kept). Refuses (IndicatorConflict, nothing written) if a value for the
+    same council, indicator and period came from another partnership or another source."""
+    if not partnership.la_code or partnership.is_demo:
         return 0
     period = runs.run_date(run).isoformat()
-    found = compute(session, data_dir, run)
+    shown = indicators(found)
+    existing = {
+        row.indicator_id: row
+        for row in session.scalars(
+            select(ComputedValue).where(
+                ComputedValue.la_code == partnership.la_code,
+                ComputedValue.indicator_id.in_([item.id for item in shown]),
+                ComputedValue.period == period,
+            )
+        )
+    }
+    for ident, row in existing.items():
+        writer = _writer(row)
+        if row.source != SOURCE or writer != partnership.id:
+            by = (
+                f"partnership {writer}"
+                if writer is not None and row.source == SOURCE
+                else f"source {row.source!r}"
+            )
+            raise IndicatorConflict(
+                f"{partnership.la_code} already has {ident} for {period} from {by}; "
+                f"{partnership.name} (partnership {partnership.id}) does not overwrite it. "
+                "Only one partnership may write a council's linked indicators: remove the "
+                "other value or the council code of one partnership."
+            )
     origin = json.dumps(
         {
             "source": SOURCE,
@@ -501,19 +594,13 @@ def publish(session: Session, data_dir: Path, run: LinkRun) -> int:
         sort_keys=True,
     )
     written = 0
-    for item in indicators(found):
-        row = session.scalar(
-            select(ComputedValue).where(
-                ComputedValue.la_code == partnership.la_code,
-                ComputedValue.indicator_id == item.id,
-                ComputedValue.period == period,
-            )
+    for item in shown:
+        row = existing.get(item.id) or ComputedValue(
+            la_code=partnership.la_code, indicator_id=item.id, period=period
         )
-        if row is None:
-            row = ComputedValue(la_code=partnership.la_code, indicator_id=item.id, period=period)
-            session.add(row)
+        session.add(row)
         row.value, row.status = item.value, item.status
-        row.numerator, row.denominator = item.numerator, item.denominator
+        row.numerator, row.denominator = None, None
         row.source = SOURCE
         row.provenance = origin
         row.computed_at = datetime.now(UTC).replace(tzinfo=None)
@@ -526,11 +613,16 @@ __all__ = [
     "AGE_BANDS",
     "INDICATORS",
     "SOURCE",
+    "IndicatorConflict",
+    "ReferenceRefused",
     "SystemView",
     "Tally",
     "age_band",
+    "check_reference",
     "compute",
+    "percentage",
     "publish",
+    "store_indicators",
     "tally",
     "whole_system",
 ]
