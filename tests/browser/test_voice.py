@@ -75,10 +75,17 @@ def test_answer_a_survey_on_a_phone(axe_tab, site, voice) -> None:
 
 
 def test_results_page(axe_tab, tab, site, voice) -> None:
-    survey_id, _ = voice
-    axe_tab.sign_in_as_admin(f"/voice/surveys/{survey_id}")
+    open_id, _ = voice
+    engine = create_db_engine(site.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        closed_id = demo.seed_demo(session)[0].id  # the 2024 round, closed
+    engine.dispose()
+    axe_tab.sign_in_as_admin(f"/voice/surveys/{closed_id}")
     assert "% of children in care who say they trust" in axe_tab.page.content()
     axe_tab.assert_accessible("a survey's results page")
+    axe_tab.go(f"/voice/surveys/{open_id}")
+    assert "Shown when the survey closes" in axe_tab.page.content()
+    axe_tab.assert_accessible("an open survey's page")
     tab.sign_in_as_admin("/voice/surveys")
     assert "Your life, your care (demo)" in tab.page.content()
     assert not tab.problems

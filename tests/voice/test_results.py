@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
 from whatworks.core.models import User
 from whatworks.outcomes.models import ComputedValue
 from whatworks.voice import demo, results, surveys
-from whatworks.voice.models import Survey
+from whatworks.voice.models import Survey, SurveyAnswer
 
 PASSWORD = "a long test password"
 QUESTIONS = ("trust_social_worker", "anything_else")
@@ -133,4 +134,64 @@ def test_demo_staff_survey_has_two_rounds_shown_in_full(sessions) -> None:
         happy = next(q for q in latest.questions if q.question_id == "happy_at_work")
         # 66 staff answered, well above the threshold of 5 for staff: a percentage is shown.
         assert happy.answered == 66 and happy.positive_status == "value"
-        assert happy.good is not None and happy.positive == round(100 * happy.good / 66, 1)
+        # The share counted straight from the stored answers, rounded half up by hand.
+        question = next(q for q in made[1].questions if q.question_id == "happy_at_work")
+        agreed = session.scalar(
+            select(func.count())
+            .select_from(SurveyAnswer)
+            .where(
+                SurveyAnswer.question_id == question.id,
+                SurveyAnswer.answer.in_(("Strongly agree", "Agree")),
+            )
+        )
+        expected = Decimal(100 * agreed) / Decimal(66)
+        assert Decimal(str(happy.positive)) == expected.quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def test_the_share_of_good_answers_never_gives_a_withheld_count_away(sessions) -> None:
+    # 20 children: 7 Yes, 3 Sometimes, 10 No. "Sometimes" (3) is suppressed and, alone, so
+    # is the next smallest, "Yes" (7). The share saying Yes (35%) would give 7, and then
+    # 20 - 10 - 7 = 3 Sometimes: withheld, on the page, in the JSON, the CSV and outcomes.
+    survey_id = make(sessions, "2025", ["Yes"] * 7 + ["Sometimes"] * 3 + ["No"] * 10)
+    shown = found(sessions, survey_id)
+    trust = shown.questions[0]
+    assert {c.answer: c.count_status for c in trust.cells}["Sometimes"] == "c"
+    assert trust.positive is None and trust.positive_status == "c" and trust.good is None
+    text = json.dumps(shown.as_dict()) + json.dumps(results.csv_rows(shown))
+    assert "35" not in text and '"good": 7' not in text
+    with sessions() as session:
+        stored = session.scalar(select(ComputedValue))
+        assert stored is not None and stored.value is None and stored.numerator is None
+
+
+def test_the_share_is_shown_when_every_withheld_count_is_on_one_side(sessions) -> None:
+    # 20 children: 12 Yes, 6 Sometimes, 2 No. "No" (2) and the next smallest, "Sometimes"
+    # (6), are withheld; both are other than Yes, whose 12 is shown, so the share (60.0%)
+    # tells nothing new: 20 - 12 = 8 for the two was known already.
+    survey_id = make(sessions, "2025", ["Yes"] * 12 + ["Sometimes"] * 6 + ["No"] * 2)
+    trust = found(sessions, survey_id).questions[0]
+    statuses = {c.answer: c.count_status for c in trust.cells}
+    assert statuses["No"] == "c" and statuses["Sometimes"] == "c" and statuses["Yes"] == "value"
+    assert trust.positive == 60.0 and trust.positive_status == "value"
+
+
+def test_an_open_survey_shows_no_figures(sessions) -> None:
+    # Results that moved with each answer would show what the last person said.
+    with transaction(sessions) as session:
+        barnet = get_or_create_organisation(session, "Barnet Council", "council", "E09000003")
+        user = create_user(session, "barnet", PASSWORD, "member", organisation=barnet)
+        chosen = surveys.NewSurvey("Your care", "children in care", "2025", "2025", QUESTIONS)
+        survey = surveys.create_survey(session, user, barnet, chosen)
+        for code in surveys.issue_codes(session, user, survey, "Everyone", 12):
+            surveys.answer(session, code, {"question-1": "Yes"}, on=date(2025, 4, 1))
+        survey_id = survey.id
+    shown = found(sessions, survey_id)
+    assert shown.respondents is None and shown.respondents_status == "x"
+    trust = shown.questions[0]
+    assert trust.answered is None and trust.positive is None
+    assert all(c.count is None and c.count_status == "x" for c in trust.cells)
+    assert "12" not in json.dumps(shown.as_dict()) + json.dumps(results.csv_rows(shown))
+    with transaction(sessions) as session:
+        surveys.close(session, session.scalar(select(User)), session.get(Survey, survey_id))
+    closed = found(sessions, survey_id)
+    assert closed.respondents == 12 and closed.questions[0].positive == 100.0

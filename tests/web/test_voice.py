@@ -17,7 +17,7 @@ from whatworks.cli import app
 from whatworks.core.auth import create_user, get_or_create_organisation
 from whatworks.core.db import transaction
 from whatworks.voice import demo, surveys
-from whatworks.voice.models import SurveyResponse
+from whatworks.voice.models import Survey, SurveyResponse
 
 PASSWORD = "a long test password"
 
@@ -80,7 +80,7 @@ def test_answer_without_an_account(client, seeded, sessions, csrf_from) -> None:
     assert forged.status_code == 403 and responses(sessions) == before + 1
 
 
-def test_results_for_the_council_only(client, seeded, sign_in) -> None:
+def test_results_for_the_council_only(client, seeded, sign_in, sessions) -> None:
     children, leavers = seeded["children"], seeded["leavers"]
     assert client.get(f"/voice/surveys/{children}", follow_redirects=False).status_code == 303
     assert client.get(f"/api/voice/surveys/{children}/results").status_code == 401
@@ -91,6 +91,12 @@ def test_results_for_the_council_only(client, seeded, sign_in) -> None:
     sign_in(client, "barnet")
     listed = client.get("/voice/surveys")
     assert "Your life, your care (demo)" in listed.text
+    # Reopened by the fixture: while open, nothing is shown.
+    still_open = client.get(f"/api/voice/surveys/{children}/results").json()
+    assert still_open["respondents"] is None and still_open["respondents_status"] == "x"
+    assert "Shown when the survey closes" in client.get(f"/voice/surveys/{children}").text
+    with transaction(sessions) as session:
+        session.get(Survey, children).status = "closed"
     page = client.get(f"/voice/surveys/{children}")
     assert page.status_code == 200 and "% of children in care who say they trust" in page.text
     assert "Spring 2024 (demo)" in page.text and "at least 10" in page.text

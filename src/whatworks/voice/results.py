@@ -163,6 +163,13 @@ def _positive(good: int, base: int) -> Controlled:
     return control_percentage(good, base)
 
 
+def _share_reveals(hidden: set[str], good_answers: set[str]) -> bool:
+    """Whether the share of good answers would give a withheld count away. The withheld
+    counts' sum is known from the number who answered; the share splits it between good and
+    other answers, so it is withheld unless every withheld answer is on the same side."""
+    return bool(hidden & good_answers) and bool(hidden - good_answers)
+
+
 def _question(
     question: SurveyQuestion, tally: Counter[str], least: int, audience: str, withheld: bool
 ) -> QuestionResult:
@@ -187,8 +194,11 @@ def _question(
             continue
         share = control_percentage(count, base)
         cells.append(Cell(answer, count, "value", share.value, share.status))
-    good = sum(counts.get(a, 0) for a in positive_of(question))
+    good_answers = set(positive_of(question))
+    good = sum(counts.get(a, 0) for a in good_answers)
     share = _positive(good, base) if has_indicator else Controlled(None, "z")
+    if share.status == "value" and _share_reveals(hidden, good_answers):
+        share = Controlled(None, "c")
     return QuestionResult(
         question.position, question.question_id, question.theme, question.text,
         question.kind, base, "value", cells, ident, title, share.value, share.status,
@@ -213,6 +223,10 @@ def survey_results(session: Session, survey: Survey, compare: bool = True) -> Su
     """The survey's results with disclosure control, beside the previous round's."""
     least = minimum(survey.audience)
     respondents, tallies = _tallies(session, survey)
+    if survey.status == "open":
+        # Results that moved with each answer would show what the last person said to
+        # whoever gave out one code and looked again: nothing is shown until it closes.
+        return _not_yet(session, survey, least)
     withheld = respondents < least
     questions = [
         _question(q, Counter() if withheld else tallies[q.id], least, survey.audience, withheld)
@@ -230,6 +244,36 @@ def survey_results(session: Session, survey: Survey, compare: bool = True) -> Su
         survey.round_label, survey.period, survey.status, survey.is_demo,
         None if withheld else respondents, "low" if withheld else "value", least,
         rule(survey), previous.round_label if previous else None, questions,
+    )  # fmt: skip
+
+
+def _not_yet(session: Session, survey: Survey, least: int) -> SurveyResults:
+    """An open survey's results: every figure "x" (not available until it closes)."""
+    questions = []
+    for q in survey.questions:
+        has_indicator = q.kind == "scale" and bool(positive_of(q))
+        cells = [Cell(a, None, "x", None, "x") for a in answers_of(q)] if q.kind == "scale" else []
+        questions.append(
+            QuestionResult(
+                q.position,
+                q.question_id,
+                q.theme,
+                q.text,
+                q.kind,
+                None,
+                "x",
+                cells,
+                indicator_id(survey.audience, q.question_id) if has_indicator else None,
+                indicator_title(survey.audience, q) if has_indicator else None,
+                None,
+                "x",
+            )
+        )
+    organisation = session.get(Organisation, survey.organisation_id)
+    return SurveyResults(
+        survey.id, survey.title, organisation.name if organisation else "", survey.audience,
+        survey.round_label, survey.period, survey.status, survey.is_demo, None, "x", least,
+        rule(survey), None, questions,
     )  # fmt: skip
 
 

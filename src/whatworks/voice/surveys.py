@@ -314,6 +314,16 @@ def answer(
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise CodeRefused("That code has already been used to answer the survey.")
+    # Take the survey's row for this transaction, so an answer and the closing that publishes
+    # the results happen one after the other: an answer never lands after the publication.
+    still_open = session.execute(
+        update(Survey)
+        .where(Survey.id == survey.id, Survey.status == "open")
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+    if still_open.rowcount != 1:  # type: ignore[attr-defined]
+        raise CodeRefused("This survey has closed, so it cannot be answered any more. Thank you.")
     response = SurveyResponse(survey_id=survey.id, answered_on=on or date.today())
     session.add(response)
     session.flush()
