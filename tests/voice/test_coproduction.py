@@ -371,6 +371,41 @@ def test_applying_the_suggestion_adds_a_rating_beside_peoples(sessions, made) ->
         assert [r.rating for r in projects.condition_history(session, made.project)] == [2, 4, 3]
 
 
+def test_applying_twice_on_a_day_adds_one_rating(sessions, made) -> None:
+    # Families at design (1 March) and delivery (1 May): two stages, two months apart, so 3.
+    for new in (
+        NewActivity("families", "design", "survey", d("2025-03-01")),
+        NewActivity("families", "delivery", "peer research", d("2025-05-01")),
+    ):
+        record(sessions, made.project, new)
+    ids = []
+    for _ in range(2):  # a double click
+        with transaction(sessions) as session:
+            ids.append(
+                coproduction.apply_suggestion(
+                    session, user(session, "barnet"), made.project, TODAY
+                ).id
+            )
+    assert ids[0] == ids[1] and count(sessions, ConditionRating) == 1
+    assert audited(sessions, "apply co-production rating") == 1
+    with sessions() as session:
+        assert [r.rating for r in projects.condition_history(session, made.project)] == [3]
+    # The next day is a new rating; so is today's suggestion after a person's own rating.
+    with transaction(sessions) as session:
+        coproduction.apply_suggestion(
+            session, user(session, "barnet"), made.project, TODAY + timedelta(days=1)
+        )
+    with transaction(sessions) as session:
+        projects.rate_condition(
+            session, user(session, "barnet"), made.project, CONDITION, 3,
+            TODAY + timedelta(days=1), "Suggested from the panel, not the records",
+        )  # fmt: skip
+        coproduction.apply_suggestion(
+            session, user(session, "barnet"), made.project, TODAY + timedelta(days=1)
+        )
+    assert count(sessions, ConditionRating) == 4
+
+
 def test_applying_needs_records_and_membership(sessions, made) -> None:
     with (
         pytest.raises(WhatworksError, match="no co-production records"),
@@ -485,6 +520,8 @@ def test_a_member_records_through_the_form(client, sessions, made) -> None:
     assert "Three parents joined the steering group." in shown and "4 October 2024" in shown
     applied = client.post(f"{url}/rating", data={"csrf_token": token}, follow_redirects=False)
     assert applied.status_code == 303
+    twice = client.post(f"{url}/rating", data={"csrf_token": token}, follow_redirects=False)
+    assert twice.status_code == 303 and count(sessions, ConditionRating) == 1
     with sessions() as session:
         latest = projects.latest_conditions(session, made.project)[CONDITION]
         # One families' activity at one stage: 2.

@@ -141,9 +141,17 @@ def test_the_form_offers_the_audience_its_questions_by_theme(client, people) -> 
     # The bank's staff questions are about morale and workload, and the comment box.
     assert "I am happy at work." in staff and "My workload is manageable." in staff
     assert "Do you trust your social worker?" not in staff
-    legends = re.findall(r'govuk-fieldset__legend--s">\s*([^<]+?)\s*<', staff)
-    assert legends == ["Staff morale", "Workload", "Anything else"]
-    assert 'id="questions"' in staff and 'value="happy_at_work"' in staff
+    # One fieldset, legend "Questions", with the themes as sub-headings inside it.
+    assert staff.count("<fieldset") == 1
+    legend = re.search(r"<legend[^>]*>(.*?)</legend>", staff, re.S)
+    assert legend and re.sub(r"<[^>]+>|\s", "", legend.group(1)) == "Questions"
+    themes = re.findall(r'<h3 class="govuk-heading-s[^"]*">\s*([^<]+?)\s*<', staff)
+    assert themes == ["Staff morale", "Workload", "Anything else"]
+    fieldset = staff.split("<fieldset", 1)[1].split("</fieldset>", 1)[0]
+    assert fieldset.count("<h3") == 3 and all(t in fieldset for t in themes)
+    # The first question's box has the id the error summary links to.
+    first = re.search(r'<input class="govuk-checkboxes__input" id="questions" [^>]*>', staff)
+    assert first and 'value="happy_at_work"' in first.group(0)
 
 
 @pytest.mark.parametrize(
@@ -165,6 +173,11 @@ def test_a_bad_survey_stores_nothing(client, people, sessions, changes, field, m
     assert refused.status_code == 400
     assert "There is a problem" in refused.text and f'href="#{field}"' in refused.text
     assert f'id="{field}-error"' in refused.text and message in refused.text
+    assert f'id="{field}"' in refused.text  # the link goes somewhere
+    if field == "questions":
+        # The form group round the questions' fieldset shows the error.
+        assert re.search(r'govuk-form-group--error">\s*<fieldset', refused.text)
+        assert 'aria-describedby="questions-hint questions-error"' in refused.text
     kept = {k: v for k, v in GOOD.items() if k in ("title", "round_label", "period")}
     for name, value in kept.items():
         if name not in changes:
@@ -266,7 +279,10 @@ def test_only_the_council_and_administrators_run_its_survey(client, people, sess
     assert count(sessions, AccessCode) == 2
     closed = client.post(f"/api/voice/surveys/{survey_id}/close")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert client.post(f"/api/voice/surveys/{survey_id}/close").status_code == 409
+    # Closing it again changes nothing: the survey as it is, published once.
+    again = client.post(f"/api/voice/surveys/{survey_id}/close")
+    assert again.status_code == 200
+    assert again.json()["id"] == survey_id and again.json()["status"] == "closed"
     assert len(audited(sessions, "close survey")) == 1
 
 
@@ -322,8 +338,20 @@ def test_closing_publishes_the_results(client, people, sessions) -> None:
     assert late_json.status_code == 409
     assert count(sessions, AccessCode) == 14
     token = csrf(client.get("/voice/panels/new").text)
-    again = client.post(f"/voice/surveys/{survey_id}/close", data={"csrf_token": token})
-    assert again.status_code == 409 and len(audited(sessions, "close survey")) == 1
+    # The close form sent again (a second click, the back button) goes to the survey page.
+    again = client.post(
+        f"/voice/surveys/{survey_id}/close", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert again.status_code == 303 and again.headers["location"] == f"/voice/surveys/{survey_id}"
+    assert client.get(again.headers["location"]).status_code == 200
+    assert len(audited(sessions, "close survey")) == 1
+    with sessions() as session:
+        published = session.scalar(
+            select(func.count())
+            .select_from(ComputedValue)
+            .where(ComputedValue.indicator_id == "voice_families_feel_safe")
+        )
+    assert published == 1
 
 
 def test_create_a_panel(client, people, sessions) -> None:

@@ -343,12 +343,23 @@ def summarise(activities: Sequence[CoproductionActivity]) -> Summary:
     )
 
 
+#: How the note of a rating applied from the co-production records begins.
+SUGGESTED_FROM = "Suggested from "
+
+
+def _suggested(rating: ConditionRating) -> bool:
+    """Whether a rating was applied from the co-production records, not given by a person."""
+    return rating.note.startswith(SUGGESTED_FROM) and " co-production record" in rating.note
+
+
 def apply_suggestion(
     session: Session, user: User | None, project_id: int, today: date | None = None
 ) -> ConditionRating:
     """Record the suggested rating of sustained engagement as the project's rating on
     `today`, with a note of how many co-production records it comes from. Earlier and
-    later ratings by people stay in the history beside it."""
+    later ratings by people stay in the history beside it. When the project's latest
+    rating of the condition is already today's suggestion with the same rating (a second
+    click, a form sent twice), that rating is returned and nothing is added."""
     project = projects.get_project(session, project_id)
     author = _check(user, project, "rate its conditions for success")
     activities = list_activities(session, project.id)
@@ -358,13 +369,22 @@ def apply_suggestion(
             "rating from. Record its activities first, or rate the condition yourself."
         )
     summary = summarise(activities)
+    on = today or date.today()
+    latest = projects.latest_conditions(session, project.id).get(CONDITION)
+    if (
+        latest is not None
+        and latest.rated_on == on
+        and latest.rating == summary.rating
+        and _suggested(latest)
+    ):
+        return latest
     plural = "record" if summary.records == 1 else "records"
     note = (
-        f"Suggested from {summary.records} co-production {plural} "
+        f"{SUGGESTED_FROM}{summary.records} co-production {plural} "
         f"({summary.engaged} with children, young people or families): {RUBRIC[summary.rating]}"
     )
     rating = projects.rate_condition(
-        session, author, project.id, CONDITION, summary.rating, today or date.today(), note
+        session, author, project.id, CONDITION, summary.rating, on, note
     )
     audit.record(
         session,

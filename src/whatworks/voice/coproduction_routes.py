@@ -219,8 +219,10 @@ def api_coproduction(
     """Who was involved in a project (children, young people, families, staff, partners,
     communities), at which stage (design, delivery, evaluation) and how; the grid of
     groups by stages, the span in months, and the suggested 1 to 5 rating of "sustained
-    engagement with children and families" with its reasons. For members of the project's
-    organisation."""
+    engagement with children and families" with its reasons. Public, as the project's own
+    page is, and no sign-in is needed; `may_record` says whether the signed-in user (a
+    member of the project's organisation or an administrator) may record activities and
+    apply the rating."""
     project = projects.get_project(session, project_id)
     return coproduction_json(request, session, project, user)
 
@@ -288,7 +290,8 @@ def api_apply_rating(
 ) -> JSONResponse:
     """Add the suggested rating of "sustained engagement with children and families" to the
     project's conditions for success, dated today, with a note of how many co-production
-    records it comes from (members of the project's organisation)."""
+    records it comes from (members of the project's organisation). Sent again the same
+    day with the same suggestion, it answers with the rating already added."""
     project = projects.get_project(session, project_id)
     author = _member(user, project, "rate its conditions for success")
     row = coproduction.apply_suggestion(session, author, project.id)

@@ -18,6 +18,7 @@ from whatworks.core import audit
 from whatworks.core.models import User
 from whatworks.core.web import current_user, db_session, render, verified_form
 from whatworks.voice import bank, results, surveys
+from whatworks.voice.survey_forms import no_store
 
 router = APIRouter()
 Db = Annotated[Session, Depends(db_session)]
@@ -25,15 +26,27 @@ SignedIn = Annotated[User | None, Depends(current_user)]
 Posted = Annotated[FormData, Depends(verified_form)]
 
 
-def _code_page(request: Request, code: str, error: str = "", status: int = 200) -> HTMLResponse:
+def _code_page(request: Request, code: str, error: str = "", status: int = 200) -> Response:
+    """The code form; kept out of every cache, as it can show the code that was typed."""
     errors = [{"href": "#code", "text": error}] if error else []
-    return render(request, "voice/answer_code.html", status, code=code, error=error, errors=errors)
+    page = render(request, "voice/answer_code.html", status, code=code, error=error, errors=errors)
+    return no_store(page)
 
 
 @router.get("/voice/answer", response_class=HTMLResponse, include_in_schema=False)
-def answer_start(request: Request) -> HTMLResponse:
+def answer_start(request: Request) -> Response:
     """Where a child, young person, family member or member of staff enters their code."""
     return _code_page(request, "")
+
+
+def _first_field(survey: surveys.Survey) -> str:
+    """The id of the first question's text box or first radio, where a problem with the
+    answers as a whole is linked to."""
+    if not survey.questions:
+        return "code"
+    first = survey.questions[0]
+    name = surveys.field(first)
+    return name if first.kind == "text" else f"{name}-1"
 
 
 def _questions_page(
@@ -42,24 +55,28 @@ def _questions_page(
     code: str,
     values: dict[str, str],
     problems: list[tuple[str, str]],
-) -> HTMLResponse:
-    return render(
+) -> Response:
+    """The survey's questions, with the code in a hidden field and any answers typed so
+    far: never kept by a browser's or proxy's cache."""
+    target = {"questions": _first_field(survey)}
+    page = render(
         request,
         "voice/answer_questions.html",
         400 if problems else 200,
         survey=survey,
         code=code,
         values=values,
-        errors=[{"href": f"#{f}", "text": m} for f, m in problems],
+        errors=[{"href": f"#{target.get(f, f)}", "text": m} for f, m in problems],
         field_errors=dict(problems),
         field=surveys.field,
         answers_of=surveys.answers_of,
         max_text=bank.MAX_TEXT,
     )
+    return no_store(page)
 
 
 @router.post("/voice/answer", response_class=HTMLResponse, include_in_schema=False)
-def answer_code(request: Request, session: Db, form: Posted) -> HTMLResponse:
+def answer_code(request: Request, session: Db, form: Posted) -> Response:
     """Check the code, then show the survey's questions."""
     code = str(form.get("code", ""))[:40]
     try:

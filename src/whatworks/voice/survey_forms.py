@@ -69,8 +69,9 @@ def _field_problems(errors: Errors) -> JSONResponse:
     )
 
 
-def _no_store(response: Response) -> Response:
-    """Keep a page of codes out of every cache: it can be shown only once."""
+def no_store(response: Response) -> Response:
+    """Keep a page out of every cache: a page of codes (shown only once), or one that
+    carries a survey code or the answers typed with it."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
@@ -366,7 +367,7 @@ def issue_codes(
         codes=shown,
         answer_url=str(request.base_url).rstrip("/") + "/voice/answer",
     )
-    return _no_store(page)
+    return no_store(page)
 
 
 class CodesIn(BaseModel):
@@ -395,7 +396,7 @@ def issue_codes_json(session: Db, user: SignedIn, survey_id: int, body: CodesIn)
         "answer_at": "/voice/answer",
         "codes": [surveys.shown_code(c) for c in codes],
     }
-    return _no_store(JSONResponse(found, status_code=201))
+    return no_store(JSONResponse(found, status_code=201))
 
 
 # Closing -------------------------------------------------------------------------------
@@ -415,9 +416,12 @@ def close_page(request: Request, session: Db, user: SignedIn, survey_id: int) ->
 
 
 def _close(session: Session, user: User | None, survey_id: int) -> Survey:
+    """Close the survey; one already closed (a second click, a form sent twice) is left
+    as it is, with its results published once."""
     who = _poster(user, "close a survey")
     survey = surveys.viewable(session, who, survey_id)
-    _open(survey, "close it again")
+    if survey.status == "closed":
+        return survey
     surveys.close(session, who, survey)
     session.commit()
     return survey
@@ -425,7 +429,8 @@ def _close(session: Session, user: User | None, survey_id: int) -> Survey:
 
 @router.post("/voice/surveys/{survey_id:int}/close", include_in_schema=False)
 def close_survey(session: Db, user: SignedIn, form: Posted, survey_id: int) -> Response:
-    """Close the survey and go back to it, now showing it closed."""
+    """Close the survey and go back to it, now showing it closed (as it does when the
+    survey was closed already)."""
     survey = _close(session, user, survey_id)
     return RedirectResponse(f"/voice/surveys/{survey.id}", status_code=303)
 
@@ -433,6 +438,7 @@ def close_survey(session: Db, user: SignedIn, form: Posted, survey_id: int) -> R
 @router.post("/api/voice/surveys/{survey_id:int}/close")
 def close_survey_json(session: Db, user: SignedIn, survey_id: int) -> JSONResponse:
     """Close an open survey: its codes stop working and each question's share of good
-    answers is published as the council's indicator value for the survey's period."""
+    answers is published as the council's indicator value for the survey's period. A
+    survey already closed is returned as it is."""
     survey = _close(session, user, survey_id)
     return JSONResponse(survey_json(survey))
