@@ -347,6 +347,9 @@ def _spark_api() -> Any:
     spark = spark_session()
     # ADD JAR puts the jar on this thread's class loader, where registering the UDFs looks.
     spark.sql(f"ADD JAR '{similarity_jar_location()}'")
+    # The session outlives each linkage: the previous one's input views would clash.
+    for alias in SOURCES:
+        spark.catalog.dropTempView(alias)
     return SparkAPI(spark_session=spark, break_lineage_method="persist")
 
 
